@@ -1,0 +1,78 @@
+import { sql } from 'kysely';
+import { isCondition, type Condition, type Filter } from '../../model/filter.js';
+import type { ColumnSchema, TableSchema } from '../../model/schema.js';
+import type { DialectAdapter, Sql } from './dialect-adapter.js';
+
+/**
+ * Compiles a bound filter (fields checked, values coerced: see model/filter.ts) to a SQL predicate.
+ * Every condition is written so it is TRUE or FALSE, never NULL, which is what makes `not` and `ne`
+ * behave the same on every engine.
+ */
+export function compileFilter(filter: Filter | undefined, table: TableSchema, adapter: DialectAdapter): Sql {
+  if (!filter) return sql`1 = 1`;
+  if ('and' in filter) {
+    if (filter.and.length === 0) return sql`1 = 1`;
+    return sql`(${sql.join(filter.and.map((f) => compileFilter(f, table, adapter)), sql` and `)})`;
+  }
+  if ('or' in filter) {
+    if (filter.or.length === 0) return sql`1 = 0`;
+    return sql`(${sql.join(filter.or.map((f) => compileFilter(f, table, adapter)), sql` or `)})`;
+  }
+  if ('not' in filter) return sql`(not ${compileFilter(filter.not, table, adapter)})`;
+  if (!isCondition(filter)) throw new Error('unreachable filter node');
+  const column = table.columns.find((c) => c.name === filter.field)!;
+  return compileCondition(filter, column, adapter);
+}
+
+function isText(column: ColumnSchema): boolean {
+  return column.type === 'string' || column.type === 'text' || column.type === 'enum' || column.type === 'uuid';
+}
+
+function compileCondition(cond: Condition, column: ColumnSchema, adapter: DialectAdapter): Sql {
+  const col: Sql = sql.id(column.name);
+  const notNull = sql`${col} is not null`;
+  const ci = cond.caseInsensitive === true;
+  const param = (v: unknown): Sql => sql.val(adapter.encode(column, v));
+  const equals = (v: unknown): Sql => {
+    if (ci) return sql`${adapter.lower(col)} = ${String(v).toLowerCase()}`;
+    return isText(column) ? adapter.exactEquals(column, v) : sql`${col} = ${param(v)}`;
+  };
+  const compare = (operator: string, v: unknown): Sql => {
+    if (ci) return sql`${adapter.lower(col)} ${sql.raw(operator)} ${String(v).toLowerCase()}`;
+    return sql`${adapter.ordered(column)} ${sql.raw(operator)} ${param(v)}`;
+  };
+  switch (cond.op) {
+    case 'isNull':
+      return sql`${col} is null`;
+    case 'notNull':
+      return notNull;
+    case 'eq':
+      return sql`(${notNull} and ${equals(cond.value)})`;
+    case 'ne':
+      return sql`(${col} is null or not (${equals(cond.value)}))`;
+    case 'lt':
+      return sql`(${notNull} and ${compare('<', cond.value)})`;
+    case 'lte':
+      return sql`(${notNull} and ${compare('<=', cond.value)})`;
+    case 'gt':
+      return sql`(${notNull} and ${compare('>', cond.value)})`;
+    case 'gte':
+      return sql`(${notNull} and ${compare('>=', cond.value)})`;
+    case 'in':
+    case 'notIn': {
+      const values = cond.value as unknown[];
+      let anyOf: Sql;
+      if (values.length === 0) anyOf = sql`1 = 0`;
+      else if (ci || isText(column)) anyOf = sql`(${sql.join(values.map(equals), sql` or `)})`;
+      else anyOf = sql`${col} in (${sql.join(values.map(param))})`;
+      return cond.op === 'in' ? sql`(${notNull} and ${anyOf})` : sql`(${col} is null or not ${anyOf})`;
+    }
+    case 'contains':
+    case 'startsWith':
+    case 'endsWith': {
+      const value = String(cond.value);
+      const expr = ci ? adapter.lower(col) : col;
+      return sql`(${notNull} and ${adapter.pattern(expr, ci ? value.toLowerCase() : value, cond.op, ci)})`;
+    }
+  }
+}
