@@ -4,29 +4,9 @@ import type { AlterTableChange, DatabaseSchema, TableDefinition, TableSchema } f
 import type { Row } from '../model/values.js';
 import type { Filter } from '../model/filter.js';
 import type { SortTerm } from '../model/query.js';
+import type { SourceKind } from '../model/source.js';
 
-export type SourceKind = 'postgres' | 'mysql' | 'sqlite';
-
-/**
- * How to reach a source. `url` wins over the separate fields. `password` and any password inside
- * `url` are secrets: the metadata store keeps them encrypted and no answer ever contains them.
- */
-export interface SourceConfig {
-  url?: string;
-  host?: string;
-  port?: number;
-  database?: string;
-  user?: string;
-  password?: string;
-  /** true: require TLS; 'verify': require TLS and verify the certificate; false/undefined: no TLS. */
-  ssl?: boolean | 'verify';
-  /** SQLite file path. */
-  file?: string;
-  /** PostgreSQL schemas to introspect (default: every non-system schema). */
-  schemas?: string[];
-  /** Connect and statement timeout in milliseconds (default 10 000). */
-  timeoutMs?: number;
-}
+export type { SourceConfig, SourceKind } from '../model/source.js';
 
 export interface Capabilities {
   /** INSERT/UPDATE ... RETURNING (else the connector re-reads by key). */

@@ -104,13 +104,16 @@ export function validateFilterShape(value: unknown, path = 'filter', depth = 0):
 
 /**
  * Checks every field against the table's columns and every value against the field's type.
- * Returns the filter with values coerced to their canonical wire form.
+ * Returns the filter with values coerced to their canonical wire form. The shape is checked here too:
+ * filters built in code (automations, syncs) reach connectors without passing through the JSON parser,
+ * and an unknown op must be a 400, not a condition that compiles to nothing.
  */
 export function bindFilter(
   filter: Filter,
   table: TableSchema,
   coerce: (column: ColumnSchema, value: unknown, path: string) => unknown,
 ): Filter {
+  filter = validateFilterShape(filter);
   const visit = (f: Filter, path: string): Filter => {
     if ('and' in f) return { and: f.and.map((g, i) => visit(g, `${path}.and[${i}]`)) };
     if ('or' in f) return { or: f.or.map((g, i) => visit(g, `${path}.or[${i}]`)) };

@@ -19,7 +19,6 @@ const DATETIME_RE =
   /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
-const INT32 = 2 ** 31;
 
 function invalid(column: ColumnSchema, value: unknown, path: string, reason: string): never {
   const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 200)) : JSON.stringify(value);
@@ -52,8 +51,8 @@ export function coerceValue(column: ColumnSchema, value: unknown, path = column.
       return value;
     case 'integer': {
       const n = typeof value === 'string' && INT_RE.test(value.trim()) ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isInteger(n)) return invalid(column, value, path, 'expected an integer');
-      if (n < -INT32 || n >= INT32) return invalid(column, value, path, 'out of the 32-bit integer range');
+      // The engine enforces its own width (int4, INTEGER, int(11)); the wire only needs exactness.
+      if (typeof n !== 'number' || !Number.isSafeInteger(n)) return invalid(column, value, path, 'expected an integer');
       return n;
     }
     case 'bigint': {

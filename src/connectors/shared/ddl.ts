@@ -26,13 +26,14 @@ function columnSql(column: ColumnDefinition, adapter: DialectAdapter, primaryKey
   const nullable = column.nullable ?? !primaryKey.includes(column.name);
   if (!nullable) parts.push(sql`not null`);
   if (column.defaultValue !== undefined && column.defaultValue !== null) {
-    parts.push(sql`default ${sql.lit(literalDefault(column))}`);
+    const literal = literalDefault(column, adapter);
+    parts.push(sql`default ${adapter.defaultLiteral ? adapter.defaultLiteral(column, literal) : sql.lit(literal)}`);
   }
   return sql.join(parts, sql` `);
 }
 
 /** Defaults are literals in DDL (no bindings there), so they are coerced and kept to safe types. */
-function literalDefault(column: ColumnDefinition): string | number | boolean {
+function literalDefault(column: ColumnDefinition, adapter: DialectAdapter): string | number | boolean {
   const schemaColumn = {
     name: column.name,
     type: column.type,
@@ -45,7 +46,7 @@ function literalDefault(column: ColumnDefinition): string | number | boolean {
   };
   const value = coerceValue(schemaColumn, column.defaultValue, `columns.${column.name}.defaultValue`);
   if (typeof value === 'number') return value;
-  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'boolean') return adapter.booleanLiterals ? value : value ? 1 : 0;
   if (typeof value === 'string') return value;
   throw badRequest('invalid_default', `column "${column.name}": default must be a scalar`, { field: column.name });
 }

@@ -20,6 +20,8 @@ export interface DialectAdapter {
   readonly returningBatchRows: number;
   /** Bound parameters per statement the engine accepts. */
   readonly maxParameters: number;
+  /** Boolean DDL defaults are written TRUE/FALSE, not 1/0 (PostgreSQL refuses `boolean default 1`). */
+  readonly booleanLiterals?: boolean;
   /** `$1` (PostgreSQL) or `?` (MySQL, SQLite): used to rewrite named bindings in raw SQL. */
   readonly placeholder: (index: number) => string;
 
@@ -35,12 +37,22 @@ export interface DialectAdapter {
    * code point; the other side is a value lowered in JavaScript.
    */
   lower(expr: Sql): Sql;
+  /**
+   * Optional: the encoded value as it must stand opposite `ordered(column)` in comparisons and keyset
+   * cursors, for an engine whose `ordered()` transforms the column (SQLite compares decimals stored
+   * as text through an exact sort key). Without it the encoded value is bound as is.
+   */
+  orderedValue?(column: ColumnSchema, encoded: unknown): Sql;
   /** Equality that is exact (case, accents and trailing spaces count) on string columns. */
   exactEquals(column: ColumnSchema, value: unknown): Sql;
   /** Literal substring/prefix/suffix match of `value` (already case-folded when `caseInsensitive`). */
   pattern(expr: Sql, value: string, kind: PatternKind, caseInsensitive: boolean): Sql;
-  /** ORDER BY term with NULL first ascending and last descending. */
-  orderTerm(expr: Sql, dir: SortDirection): Sql;
+  /**
+   * ORDER BY term with NULL first ascending and last descending. `column`, when given, lets an
+   * engine leave out a NULLS clause that a NOT NULL column does not need (and that would keep
+   * PostgreSQL from reading a default index in order).
+   */
+  orderTerm(expr: Sql, dir: SortDirection, column?: ColumnSchema): Sql;
   /** `ON CONFLICT ... DO UPDATE` / `ON DUPLICATE KEY UPDATE` clause for an upsert. */
   upsertClause(columns: string[], conflictColumns: string[]): Sql;
 
@@ -55,4 +67,9 @@ export interface DialectAdapter {
   columnType(column: ColumnDefinition): string;
   /** The clause that makes an integer column database-generated. */
   autoIncrementColumn(column: ColumnDefinition): string;
+  /**
+   * Optional: the DDL default for a coerced literal, for engines that store a type in another form
+   * than its wire value (SQLite: datetimes, decimals, binary). Without it the literal is written as is.
+   */
+  defaultLiteral?(column: ColumnDefinition, value: string | number | boolean): Sql;
 }

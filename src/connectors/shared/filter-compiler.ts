@@ -33,13 +33,16 @@ function compileCondition(cond: Condition, column: ColumnSchema, adapter: Dialec
   const notNull = sql`${col} is not null`;
   const ci = cond.caseInsensitive === true;
   const param = (v: unknown): Sql => sql.val(adapter.encode(column, v));
+  // The value opposite `ordered(column)`: an engine that compares a transformed column transforms it too.
+  const orderedParam = (v: unknown): Sql =>
+    adapter.orderedValue ? adapter.orderedValue(column, adapter.encode(column, v)) : param(v);
   const equals = (v: unknown): Sql => {
     if (ci) return sql`${adapter.lower(col)} = ${String(v).toLowerCase()}`;
     return isText(column) ? adapter.exactEquals(column, v) : sql`${col} = ${param(v)}`;
   };
   const compare = (operator: string, v: unknown): Sql => {
     if (ci) return sql`${adapter.lower(col)} ${sql.raw(operator)} ${String(v).toLowerCase()}`;
-    return sql`${adapter.ordered(column)} ${sql.raw(operator)} ${param(v)}`;
+    return sql`${adapter.ordered(column)} ${sql.raw(operator)} ${orderedParam(v)}`;
   };
   switch (cond.op) {
     case 'isNull':

@@ -30,20 +30,31 @@ export function keysetPredicate(
 
 function sameAs(column: ColumnSchema, value: unknown, adapter: DialectAdapter): Sql {
   if (value === null || value === undefined) return sql`${sql.id(column.name)} is null`;
-  return sql`${adapter.ordered(column)} = ${adapter.encode(column, value)}`;
+  return sql`${adapter.ordered(column)} = ${orderedBound(column, value, adapter)}`;
+}
+
+/** The cursor value opposite `ordered(column)` (see DialectAdapter.orderedValue). */
+function orderedBound(column: ColumnSchema, value: unknown, adapter: DialectAdapter): unknown {
+  const encoded = adapter.encode(column, value);
+  return adapter.orderedValue ? adapter.orderedValue(column, encoded) : encoded;
 }
 
 /** null when nothing can come after (a NULL cursor value in descending order). */
 function comesAfter(column: ColumnSchema, dir: 'asc' | 'desc', value: unknown, adapter: DialectAdapter): Sql | null {
   const col = sql.id(column.name);
   if (value === null || value === undefined) return dir === 'asc' ? sql`${col} is not null` : null;
-  const bound = adapter.encode(column, value);
+  const bound = orderedBound(column, value, adapter);
   if (dir === 'asc') return sql`${adapter.ordered(column)} > ${bound}`;
+  // Without the OR on a NOT NULL column, the comparison can bound an index scan.
+  if (!column.nullable) return sql`${adapter.ordered(column)} < ${bound}`;
   return sql`(${adapter.ordered(column)} < ${bound} or ${col} is null)`;
 }
 
 export function orderByClause(sort: SortTerm[], table: TableSchema, adapter: DialectAdapter): Sql {
   return sql.join(
-    sort.map((t) => adapter.orderTerm(adapter.ordered(table.columns.find((c) => c.name === t.field)!), t.dir)),
+    sort.map((t) => {
+      const column = table.columns.find((c) => c.name === t.field)!;
+      return adapter.orderTerm(adapter.ordered(column), t.dir, column);
+    }),
   );
 }

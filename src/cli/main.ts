@@ -1,0 +1,25 @@
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config.js';
+import { BraidError } from '../model/errors.js';
+import { registerAdminCommands } from './admin-commands.js';
+import { registerDataCommands } from './data-commands.js';
+import { registerStartCommand } from './start-command.js';
+
+const program = new Command('braid')
+  .description('Work with several databases as if they were one.')
+  .addOption(new Option('--json', 'machine-readable output'))
+  .showHelpAfterError();
+
+registerStartCommand(program);
+registerAdminCommands(program);
+registerDataCommands(program);
+
+try {
+  loadConfig();
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // One line, no stack: the reason and, for Braid errors, the stable code.
+  const message = err instanceof BraidError ? `${err.message} (${err.code})` : (err as Error).message;
+  process.stderr.write(`braid: ${message}\n`);
+  process.exitCode = err instanceof BraidError && err.status < 500 ? 2 : 1;
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { buildServer } from '../server/build-server.js';
+import { openBraidApp } from '../services/braid-app.js';
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('start the server (embedded SQLite store and a demo workspace when nothing is configured)')
+    .action(async () => {
+      const config = loadConfig();
+      const app = await openBraidApp(config);
+      const firstRun = await app.prepareFirstRun();
+      const server = await buildServer(app, { logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+      const shutdown = async () => {
+        await server.close();
+        await app.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+      await server.listen({ port: config.port, host: config.host });
+      const address = server.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const lines = [
+        '',
+        `Braid is running at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
+        `  data directory: ${config.dataDir}`,
+        `  metadata store: ${config.databaseUrl ? 'PostgreSQL' : 'SQLite (embedded)'}`,
+      ];
+      if (firstRun.demoSources.length) lines.push(`  demo workspace: sources ${firstRun.demoSources.join(', ')} created`);
+      if (firstRun.admin) lines.push(...firstRun.admin);
+      process.stdout.write(`${lines.join('\n')}\n\n`);
+    });
+}

@@ -1,0 +1,119 @@
+import { Migrator, type Kysely } from 'kysely';
+import { BraidError } from '../model/errors.js';
+import { ApiKeysRepository } from './api-keys-repository.js';
+import { verifySecretKey } from './key-check.js';
+import { connectPostgres, connectSqlite, isPostgresUrl, type MetaEngine } from './meta-connection.js';
+import type { MetaDatabase } from './meta-schema.js';
+import { metaMigrationProvider } from './migrations/index.js';
+import { createSecretBox, type SecretBox } from './secret-box.js';
+import { resolveSecretKey, type SecretKeySource } from './secret-key.js';
+import { SessionsRepository } from './sessions-repository.js';
+import { SettingsRepository } from './settings-repository.js';
+import { SourcesRepository } from './sources-repository.js';
+import { UsersRepository } from './users-repository.js';
+
+export interface MetaStoreOptions {
+  /** Holds braid.db (SQLite store) and secret.key (when no secretKey is given); created if missing. */
+  dataDir: string;
+  /** postgres:// or postgresql:// URL to keep the metadata in PostgreSQL; else SQLite in dataDir. */
+  databaseUrl?: string | undefined;
+  /** PostgreSQL only: keep every table in this schema (created if missing). */
+  pgSchema?: string | undefined;
+  /** BRAID_SECRET_KEY: 64 hex / 44 base64 characters, or a passphrase; else the key file is used. */
+  secretKey?: string | undefined;
+}
+
+/**
+ * Braid's own metadata: users, sessions, API keys, sources and settings, migrated to the latest
+ * version on open. `db` is there for later issues' repositories; code outside src/meta should prefer
+ * the repositories.
+ *
+ * @example
+ * const store = await openMetaStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretKey: config.secretKey });
+ * const source = await store.sources.create({ name: 'shop', kind: 'sqlite', config: { file: 'shop.db' } });
+ * await store.close();
+ */
+export interface MetaStore {
+  readonly engine: MetaEngine;
+  readonly db: Kysely<MetaDatabase>;
+  readonly secretBox: SecretBox;
+  /** Where the secret key came from, for the start-up log (never the key itself). */
+  readonly secretKeySource: SecretKeySource;
+  readonly users: UsersRepository;
+  readonly sessions: SessionsRepository;
+  readonly apiKeys: ApiKeysRepository;
+  readonly sources: SourcesRepository;
+  readonly settings: SettingsRepository;
+  /** Closes the connection (pool); the store cannot be used afterwards. */
+  close(): Promise<void>;
+}
+
+/**
+ * Brings the schema to the latest migration and answers the names applied now. Safe to call again:
+ * applied migrations are skipped. On PostgreSQL pass the schema the tables live in: without it the
+ * Migrator looks for its bookkeeping tables in every schema and is fooled by another installation's.
+ */
+export async function migrateMetaStore(db: Kysely<MetaDatabase>, pgSchema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: metaMigrationProvider,
+    migrationTableName: 'braid_migration',
+    migrationLockTableName: 'braid_migration_lock',
+    ...(pgSchema ? { migrationTableSchema: pgSchema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new BraidError(
+      500,
+      'meta_migration_failed',
+      `migrating the metadata store failed${failed ? ` at ${failed}` : ''}: ${(error as Error).message ?? String(error)}`,
+      failed ? { migration: failed } : undefined,
+      { cause: error },
+    );
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Opens (and migrates) the metadata store and the secret box, and checks that the secret key is the
+ * one the store was sealed with (`secret_key_mismatch` otherwise).
+ */
+export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStore> {
+  const engine: MetaEngine = isPostgresUrl(options.databaseUrl) ? 'postgres' : 'sqlite';
+  if (options.databaseUrl && engine === 'sqlite') {
+    throw new BraidError(
+      500,
+      'invalid_database_url',
+      'BRAID_DATABASE_URL must start with postgres:// or postgresql:// (leave it unset for SQLite)',
+    );
+  }
+  // The key first: a bad BRAID_SECRET_KEY should fail before anything is created.
+  const { key, source: secretKeySource } = await resolveSecretKey(options);
+  const secretBox = createSecretBox(key);
+  key.fill(0);
+  const { db, schema } =
+    engine === 'postgres'
+      ? await connectPostgres(options.databaseUrl!, options.pgSchema)
+      : { ...(await connectSqlite(options.dataDir)), schema: undefined };
+  try {
+    await migrateMetaStore(db, schema);
+    const settings = new SettingsRepository(db);
+    await verifySecretKey(settings, secretBox);
+    return {
+      engine,
+      db,
+      secretBox,
+      secretKeySource,
+      users: new UsersRepository(db),
+      sessions: new SessionsRepository(db),
+      apiKeys: new ApiKeysRepository(db),
+      sources: new SourcesRepository(db, secretBox),
+      settings,
+      close: () => db.destroy(),
+    };
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}

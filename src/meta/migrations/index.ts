@@ -1,0 +1,16 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001-initial.js';
+
+/**
+ * Every metadata migration, in order. To add one: create `NNNN-what-it-does.ts` next to this file
+ * exporting `up` (and `down`), and append it here. Names sort as text, hence the zero padding; a
+ * migration that has run is never edited, a new one is added instead.
+ */
+export const META_MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-initial': m0001,
+};
+
+/** An in-code provider, so migrations work from a bundle and need no directory scan. */
+export const metaMigrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...META_MIGRATIONS }),
+};

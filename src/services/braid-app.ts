@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { BraidConfig } from '../config.js';
+import { openMetaStore, type MetaStore } from '../meta/index.js';
+import { AuthService, type User } from './auth-service.js';
+import { BuiltinTablesService } from './builtin-tables-service.js';
+import { ensureDemoWorkspace } from './demo-workspace.js';
+import { RowsService } from './rows-service.js';
+import { SourcesService } from './sources-service.js';
+
+export const DEMO_ADMIN_EMAIL = 'admin@braid.local';
+const INITIAL_PASSWORD_FILE = 'initial-admin-password';
+
+/** What `prepareFirstRun` did, for the start banner. */
+export interface FirstRun {
+  demoSources: string[];
+  /** Lines telling the person how to log in, when Braid knows. */
+  admin: string[] | null;
+}
+
+/**
+ * The composition root: the metadata store and every service, wired once. The HTTP server and the
+ * CLI both start from here, so they call the very same code.
+ */
+export class BraidApp {
+  readonly auth: AuthService;
+  readonly sources: SourcesService;
+  readonly rows: RowsService;
+  readonly builtinTables: BuiltinTablesService;
+
+  constructor(
+    readonly config: BraidConfig,
+    readonly meta: MetaStore,
+  ) {
+    this.auth = new AuthService(meta);
+    this.sources = new SourcesService(meta.sources, config.dataDir);
+    this.rows = new RowsService(this.sources);
+    this.builtinTables = new BuiltinTablesService(this.sources);
+  }
+
+  createAdmin(email: string, password: string): Promise<User> {
+    return this.auth.createAdmin(email, password);
+  }
+
+  /**
+   * First start: the admin from BRAID_ADMIN_EMAIL/PASSWORD, or, with nothing configured, a
+   * generated one whose password is shown once and kept in a 0600 file in the data dir; and the
+   * demo workspace unless BRAID_DEMO=0.
+   */
+  async prepareFirstRun(): Promise<FirstRun> {
+    const result: FirstRun = { demoSources: [], admin: null };
+    const fromEnv = await this.auth.ensureAdminFromEnv({ adminEmail: this.config.adminEmail, adminPassword: this.config.adminPassword });
+    if (fromEnv.created) result.admin = [`  admin login: ${this.config.adminEmail} (password from BRAID_ADMIN_PASSWORD)`];
+    const passwordFile = path.join(this.config.dataDir, INITIAL_PASSWORD_FILE);
+    if ((await this.auth.listUsers()).length === 0) {
+      const password = randomBytes(12).toString('base64url');
+      await this.auth.createAdmin(DEMO_ADMIN_EMAIL, password);
+      await fs.writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+      result.admin = [
+        `  admin login: ${DEMO_ADMIN_EMAIL} / ${password}`,
+        `  (shown once; also in ${passwordFile}, readable only by you: change it or delete the file)`,
+      ];
+    } else if (!result.admin) {
+      const hasFile = await fs.access(passwordFile).then(() => true, () => false);
+      result.admin = hasFile ? [`  admin login: ${DEMO_ADMIN_EMAIL}, password in ${passwordFile}`] : null;
+    }
+    if (this.config.demo) result.demoSources = await ensureDemoWorkspace(this.config.dataDir, this.sources);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.sources.closeAll();
+    await this.meta.close();
+  }
+}
+
+export async function openBraidApp(config: BraidConfig): Promise<BraidApp> {
+  await fs.mkdir(config.dataDir, { recursive: true });
+  const meta = await openMetaStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretKey: config.secretKey });
+  return new BraidApp(config, meta);
+}
