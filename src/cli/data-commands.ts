@@ -78,7 +78,7 @@ export function registerDataCommands(program: Command): void {
       });
       print(command, schema, {
         rows: schema.tables.map((t) => ({
-          table: qualifiedName(t, t.schema === 'public' ? 'public' : null),
+          table: qualifiedName(t, 'public'),
           kind: t.kind,
           columns: t.columns.length,
           primaryKey: t.primaryKey.join(', '),

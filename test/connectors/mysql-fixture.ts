@@ -1,13 +1,32 @@
 import net from 'node:net';
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Connector, SourceConfig } from '../../src/connectors/connector.js';
 import { createMysqlConnector } from '../../src/connectors/mysql/index.js';
 import { BraidError } from '../../src/model/errors.js';
 import type { TableSchema } from '../../src/model/schema.js';
-import { createMysqlDatabase, mysqlAvailable, mysqlExec } from '../support/servers.js';
+import { createMysqlDatabase, mysqlAvailable, mysqlExec, MYSQL_URL } from '../support/servers.js';
 
 /** False when MariaDB/MySQL is unreachable outside CI; under CI=true the probe throws instead. */
 export const MYSQL_AVAILABLE = await mysqlAvailable();
+
+/** The test server's flavor: a few native types and messages differ between MariaDB and MySQL. */
+export const IS_MARIADB = MYSQL_AVAILABLE ? await detectMariadb() : true;
+
+async function detectMariadb(): Promise<boolean> {
+  const conn = await mysql.createConnection({ uri: MYSQL_URL });
+  try {
+    const [rows] = await conn.query('select version() as v');
+    return /mariadb/i.test(String((rows as { v: string }[])[0]?.v));
+  } finally {
+    await conn.end();
+  }
+}
+
+/** `int(11)` -> `int`: MySQL 8 no longer shows integer display widths (except tinyint(1)). */
+export function withoutDisplayWidth(nativeType: string): string {
+  return nativeType.replace(/^(tinyint|smallint|mediumint|int|bigint|year)\((?!1\))\d+\)/, '$1');
+}
 
 /**
  * One database per test file, created with `ddl` and dropped afterwards, and a connector on it.

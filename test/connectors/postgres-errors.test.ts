@@ -108,6 +108,24 @@ describe.skipIf(!available)('PostgreSQL error translation', () => {
     });
   });
 
+  it('a rejected bound value names the column it was meant for', async () => {
+    const overflow = await failure(
+      db.connector.insert(customers, [{ id: 6, email: 'o@example.com', age: 3_000_000_000 }]),
+    );
+    expect(overflow).toMatchObject({
+      status: 400,
+      code: 'invalid_value',
+      details: expect.objectContaining({ column: 'age' }),
+    });
+    expect(overflow.message).toMatch(/^Invalid value for "age": .*out of range for type integer/);
+    const text = await failure(db.connector.update(customers, { id: 1 }, { code: 'A2', age: 'old' }));
+    expect(text.message).toMatch(/^Invalid value for "age": invalid input syntax for type integer: "old"/);
+    const raw = await failure(
+      db.connector.rawQuery(`select * from "${db.schema}".customers where "age" > :v`, { v: 'x' }),
+    );
+    expect(raw.details).toMatchObject({ column: 'age' });
+  });
+
   it('check violation -> 400 check_violation naming the constraint', async () => {
     const err = await failure(db.connector.update(customers, { id: 1 }, { age: -1 }));
     expect(err).toMatchObject({

@@ -20,6 +20,8 @@ export interface DriverError {
   message?: string;
   code?: string;
   detail?: string;
+  /** Context, e.g. `unnamed portal parameter $3 = '...'` when a bound value was rejected. */
+  where?: string;
   table?: string;
   column?: string;
   constraint?: string;
@@ -126,7 +128,7 @@ export function connectionMessage(err: DriverError, target: PostgresTarget, time
 
 /** `Key (a, b)=(1, x) already exists.` -> { columns: 'a, b', values: '1, x' }. */
 function parseKeyDetail(detail: string | undefined): { columns: string; values: string } | null {
-  const m = detail ? /^Key \((.+?)\)=\((.*)\)/s.exec(detail) : null;
+  const m = detail ? /^Key \((.+?)\)=\((.*)\)[^)]*$/s.exec(detail) : null;
   return m ? { columns: m[1]!, values: m[2]!.length > 200 ? `${m[2]!.slice(0, 200)}…` : m[2]! } : null;
 }
 
@@ -140,6 +142,116 @@ export interface TranslateContext {
   timeoutMs: number;
 }
 
+type Verdict = [status: number, code: string, message: string];
+
+const unquote = (quoted: string): string => quoted.replace(/""/g, '"');
+
+/**
+ * The column a bound parameter was meant for, read from the statement Braid compiled
+ * (`"col" = $3`, or the position in an INSERT's column list), so a rejected value can be named:
+ * PostgreSQL only says which parameter it was.
+ */
+export function parameterColumn(query: string, position: number): string | undefined {
+  const param = `\\$${position}(?!\\d)`;
+  const compared = new RegExp(`"((?:[^"]|"")+)"(?: collate "C")?\\s*(?:=|<>|<=|>=|<|>)\\s*${param}`).exec(
+    query,
+  );
+  if (compared) return unquote(compared[1]!);
+  const insert = /^insert into .+? \(((?:"(?:[^"]|"")+"(?:, )?)+)\) values \(/s.exec(query);
+  if (!insert) return undefined;
+  const columns = [...insert[1]!.matchAll(/"((?:[^"]|"")+)"/g)].map((m) => unquote(m[1]!));
+  return columns[(position - 1) % columns.length];
+}
+type KeyDetail = { columns: string; values: string } | null;
+
+/** Class 23: the statement broke a constraint; messages name the column, value and constraint. */
+function constraintVerdict(e: DriverError, key: KeyDetail): Verdict | null {
+  const constraint = `"${e.constraint}"`;
+  switch (e.code) {
+    case '23505':
+      return key
+        ? [
+            409,
+            'unique_violation',
+            `A row with ${key.columns} = ${key.values} already exists${inTable(e)} (unique constraint ${constraint}).`,
+          ]
+        : [409, 'unique_violation', `The values conflict with unique constraint ${constraint}${inTable(e)}.`];
+    case '23503': {
+      const from = /from table "(.+?)"/.exec(e.detail ?? '')?.[1];
+      const to = /in table "(.+?)"/.exec(e.detail ?? '')?.[1];
+      if (key && from) {
+        return [
+          409,
+          'foreign_key_violation',
+          `The row with ${key.columns} = ${key.values}${inTable(e)} is still referenced from "${from}" (foreign key ${constraint}).`,
+        ];
+      }
+      if (key && to) {
+        return [
+          409,
+          'foreign_key_violation',
+          `${key.columns} = ${key.values} does not exist in "${to}" (foreign key ${constraint}${inTable(e)}).`,
+        ];
+      }
+      return [409, 'foreign_key_violation', `The change violates foreign key ${constraint}${inTable(e)}.`];
+    }
+    case '23502':
+      return [400, 'missing_value', `Column "${e.column}"${inTable(e)} cannot be null.`];
+    case '23514':
+      return [400, 'check_violation', `A value${inTable(e)} violates check constraint ${constraint}.`];
+    case '23P01':
+      return [
+        409,
+        'exclusion_violation',
+        `The row conflicts with exclusion constraint ${constraint}${inTable(e)}.`,
+      ];
+    default:
+      return null;
+  }
+}
+
+/** Every other server or driver error. */
+function otherVerdict(err: unknown, e: DriverError, context: TranslateContext, column?: string): Verdict {
+  const code = e.code ?? '';
+  const message = e.message ?? String(err);
+  if (code === '57014' && !/user request/i.test(message)) {
+    return [
+      504,
+      'timeout',
+      `The statement took longer than the ${context.timeoutMs / 1000} s timeout and was canceled.`,
+    ];
+  }
+  if (code === '55P03') return [504, 'timeout', `The statement waited too long for a lock: ${message}`];
+  if (code === '40001' || code === '40P01') {
+    return [
+      409,
+      'serialization_failure',
+      `The transaction conflicted with a concurrent one and was rolled back; retry it (${message}).`,
+    ];
+  }
+  if (code === '42501') return [403, 'permission_denied', `PostgreSQL refused: ${message}.`];
+  if (code === '21000')
+    return [400, 'duplicate_rows', `The same key appears twice in one batch: ${message}.`];
+  if ((err as Error | undefined)?.name === 'AbortedTransactionError') {
+    return [
+      409,
+      'transaction_aborted',
+      'The transaction was rolled back because a statement in it had failed.',
+    ];
+  }
+  if (code.startsWith('22')) {
+    return [
+      400,
+      'invalid_value',
+      column ? `Invalid value for "${column}": ${message}.` : `Invalid value: ${message}.`,
+    ];
+  }
+  if (code.startsWith('42')) return [400, 'invalid_query', `The statement is not valid: ${message}.`];
+  if (isConnectionError(e))
+    return [502, 'source_unavailable', connectionMessage(e, context.target, context.timeoutMs)];
+  return [500, 'query_failed', `The statement failed on PostgreSQL: ${message}`];
+}
+
 /** Builds the QueryError for a driver error (a BraidError passes through unchanged). */
 export function translatePostgresError(
   err: unknown,
@@ -149,94 +261,16 @@ export function translatePostgresError(
 ): BraidError {
   if (isBraidError(err)) return err;
   const e: DriverError =
-    err instanceof Error || (err !== null && typeof err === 'object')
-      ? (err as DriverError)
-      : { message: String(err) };
-  const code = e.code ?? '';
+    err !== null && typeof err === 'object' ? (err as DriverError) : { message: String(err) };
   const details: Record<string, unknown> = {};
   for (const field of ['table', 'column', 'constraint', 'schema'] as const)
     if (e[field]) details[field] = e[field];
-  if (/^[0-9A-Z]{5}$/.test(code)) details.sqlstate = code;
-  const fail = (status: number, braidCode: string, message: string): QueryError =>
-    new QueryError(status, braidCode, redact(message, context.secrets), query, params, err, details);
-
+  if (/^[0-9A-Z]{5}$/.test(e.code ?? '')) details.sqlstate = e.code;
+  const parameter = /portal parameter \$(\d+)/.exec(e.where ?? '')?.[1];
+  const column = e.column ?? (parameter ? parameterColumn(query, Number(parameter)) : undefined);
+  if (column) details.column = column;
   const key = parseKeyDetail(e.detail);
   if (key) Object.assign(details, { columns: key.columns, value: key.values });
-  switch (code) {
-    case '23505':
-      return fail(
-        409,
-        'unique_violation',
-        key
-          ? `A row with ${key.columns} = ${key.values} already exists${inTable(e)} (unique constraint "${e.constraint}").`
-          : `The values conflict with unique constraint "${e.constraint}"${inTable(e)}.`,
-      );
-    case '23503':
-      if (key && /still referenced/.test(e.detail ?? '')) {
-        const from = /from table "(.+?)"/.exec(e.detail ?? '')?.[1];
-        return fail(
-          409,
-          'foreign_key_violation',
-          `The row with ${key.columns} = ${key.values}${inTable(e)} is still referenced from "${from ?? '?'}" (foreign key "${e.constraint}").`,
-        );
-      }
-      if (key) {
-        const to = /in table "(.+?)"/.exec(e.detail ?? '')?.[1];
-        return fail(
-          409,
-          'foreign_key_violation',
-          `${key.columns} = ${key.values} does not exist in "${to ?? '?'}" (foreign key "${e.constraint}"${inTable(e)}).`,
-        );
-      }
-      return fail(
-        409,
-        'foreign_key_violation',
-        `The change violates foreign key "${e.constraint}"${inTable(e)}.`,
-      );
-    case '23502':
-      return fail(400, 'missing_value', `Column "${e.column}"${inTable(e)} cannot be null.`);
-    case '23514':
-      return fail(
-        400,
-        'check_violation',
-        `A value${inTable(e)} violates check constraint "${e.constraint}".`,
-      );
-    case '23P01':
-      return fail(
-        409,
-        'exclusion_violation',
-        `The row conflicts with exclusion constraint "${e.constraint}"${inTable(e)}.`,
-      );
-    case '57014':
-      if (/user request/i.test(e.message ?? ''))
-        return fail(500, 'query_failed', 'The statement was canceled on the server.');
-      return fail(
-        504,
-        'timeout',
-        `The statement took longer than the ${context.timeoutMs / 1000} s timeout and was canceled.`,
-      );
-    case '55P03':
-      return fail(504, 'timeout', `The statement waited too long for a lock: ${e.message}`);
-    case '40001':
-    case '40P01':
-      return fail(
-        409,
-        'serialization_failure',
-        `The transaction conflicted with a concurrent one and was rolled back; retry it (${e.message}).`,
-      );
-    case '42501':
-      return fail(403, 'permission_denied', `PostgreSQL refused: ${e.message}.`);
-    case '21000':
-      return fail(400, 'duplicate_rows', `The same key appears twice in one batch: ${e.message}.`);
-  }
-  if (code.startsWith('22'))
-    return fail(
-      400,
-      'invalid_value',
-      `Invalid value: ${e.message}${e.column ? ` (column "${e.column}")` : ''}.`,
-    );
-  if (code.startsWith('42')) return fail(400, 'invalid_query', `The statement is not valid: ${e.message}.`);
-  if (isConnectionError(e))
-    return fail(502, 'source_unavailable', connectionMessage(e, context.target, context.timeoutMs));
-  return fail(500, 'query_failed', `The statement failed on PostgreSQL: ${e.message ?? String(err)}`);
+  const [status, code, message] = constraintVerdict(e, key) ?? otherVerdict(err, e, context, column);
+  return new QueryError(status, code, redact(message, context.secrets), query, params, err, details);
 }
