@@ -83,6 +83,8 @@ interface CursorPayload {
   s: string;
   /** Values of the sort terms of the last row, in wire format. */
   v: unknown[];
+  /** Offset of the next page, for tables without a primary key (see encodeOffsetCursor). */
+  o?: number;
 }
 
 function sortSignature(sort: SortTerm[]): string {
@@ -94,18 +96,44 @@ export function encodeCursor(sort: SortTerm[], lastRow: Row): string {
   return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
 }
 
-/** Decodes a cursor and checks it was made for this sort; returns the last row's sort values. */
-export function decodeCursor(sort: SortTerm[], cursor: string): unknown[] {
+/**
+ * A table without a primary key can hold identical rows, which no keyset tells apart (a keyset
+ * cursor would skip the copies of the last row). Its cursor carries the offset of the next page.
+ */
+export function encodeOffsetCursor(sort: SortTerm[], offset: number): string {
+  const payload: CursorPayload = { s: sortSignature(sort), v: [], o: offset };
+  return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+}
+
+function readCursor(sort: SortTerm[], cursor: string): CursorPayload {
   let payload: CursorPayload;
   try {
     payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorPayload;
   } catch {
     throw badRequest('invalid_cursor', 'cursor is not one Braid issued');
   }
-  if (!payload || !Array.isArray(payload.v) || payload.s !== sortSignature(sort) || payload.v.length !== sort.length) {
+  if (!payload || !Array.isArray(payload.v) || payload.s !== sortSignature(sort)) {
+    throw badRequest('invalid_cursor', 'cursor belongs to another sort or filter: start again without cursor');
+  }
+  return payload;
+}
+
+/** Decodes a cursor and checks it was made for this sort; returns the last row's sort values. */
+export function decodeCursor(sort: SortTerm[], cursor: string): unknown[] {
+  const payload = readCursor(sort, cursor);
+  if (payload.o !== undefined || payload.v.length !== sort.length) {
     throw badRequest('invalid_cursor', 'cursor belongs to another sort or filter: start again without cursor');
   }
   return payload.v;
+}
+
+/** Decodes a cursor made by encodeOffsetCursor for this sort; returns the offset of the next page. */
+export function decodeOffsetCursor(sort: SortTerm[], cursor: string): number {
+  const { o } = readCursor(sort, cursor);
+  if (typeof o !== 'number' || !Number.isSafeInteger(o) || o < 0) {
+    throw badRequest('invalid_cursor', 'cursor belongs to another table or sort: start again without cursor');
+  }
+  return o;
 }
 
 export function clampLimit(limit: number | undefined): number {

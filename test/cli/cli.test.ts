@@ -49,6 +49,13 @@ describe('braid CLI', () => {
     expect(JSON.parse(query.stdout).rows).toEqual([{ name: 'Coffee' }, { name: 'Tea' }]);
   });
 
+  it("leaves a person's SQLite file in the journal mode its application chose", async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(dbFile, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
+    db.close();
+  });
+
   it('fails with a non-zero exit code and a one-line reason', () => {
     const unknown = braid(dataDir, ['rows', 'list', 'shop', 'nope']);
     expect(unknown.code).not.toBe(0);

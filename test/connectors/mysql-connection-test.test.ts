@@ -103,6 +103,16 @@ describe.skipIf(!MYSQL_AVAILABLE)('MySQL connection test()', () => {
     expect(await check({ ...base, user: 'braid_tls_probe', ssl: true })).toMatchObject({ ok: true });
   });
 
+  it('a connector with ssl: true runs its queries over TLS', async () => {
+    const connector = createMysqlConnector({ ...base, user: 'braid_tls_probe', ssl: true });
+    try {
+      const { rows } = await connector.rawQuery("show session status like 'Ssl_cipher'");
+      expect(String(rows[0]!.Value)).not.toBe('');
+    } finally {
+      await connector.close();
+    }
+  });
+
   it("ssl: 'verify' against the self-signed certificate -> tls_failed", async () => {
     const result = await check({ ...base, ssl: 'verify' });
     expect(result).toMatchObject({ ok: false, code: 'tls_failed' });

@@ -75,6 +75,42 @@ describe.skipIf(!available)('PostgreSQL values', () => {
     expect(page.rows).toEqual([ROW]);
   });
 
+  it('finds the row with eq and with in on every comparable type', async () => {
+    const comparable = [
+      'id',
+      'i',
+      'n',
+      'n2',
+      'f8',
+      'b',
+      'd',
+      't',
+      'ts',
+      'tstz',
+      'u',
+      'bin',
+      'txt',
+      'vc',
+      'ch',
+      'e',
+      'ec',
+      'ip',
+    ];
+    for (const field of comparable) {
+      const other = field === 'b' ? true : field === 'e' ? 'sad' : undefined;
+      const values = other === undefined ? [ROW[field]] : [other, ROW[field]];
+      for (const filter of [
+        { field, op: 'eq' as const, value: ROW[field] },
+        { field, op: 'in' as const, value: values },
+      ]) {
+        const page = await pg.connector.select(table, { filter, fields: ['id'] });
+        expect({ filter, ids: page.rows.map((r) => r.id) }).toEqual({ filter, ids: [ROW.id] });
+      }
+    }
+    const notIn = await pg.connector.select(table, { filter: { field: 'e', op: 'notIn', value: ['happy'] } });
+    expect(notIn.rows.some((r) => r.id === ROW.id)).toBe(false);
+  });
+
   it('round-trips every type through COPY (bulkLoad) as well', async () => {
     const copied = { ...ROW, id: '-9223372036854775808' };
     expect(await pg.connector.bulkLoad(table, [[copied]])).toEqual({ rows: 1 });

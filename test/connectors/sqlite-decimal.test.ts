@@ -22,9 +22,12 @@ function compareExact(a: string, b: string): number {
 /** Deterministic pseudo-random decimals: huge, tiny, negative, and neighbours differing in the last digit. */
 function sampleDecimals(count: number): string[] {
   let seed = 42;
+  // xorshift32: exact in 32-bit integer arithmetic, so the sequence is the same on every run.
   const next = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed;
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
   };
   const digits = (n: number) => Array.from({ length: n }, () => String(next() % 10)).join('');
   const values = new Set<string>([

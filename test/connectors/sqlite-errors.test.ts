@@ -105,6 +105,9 @@ describe('SQLite errors', () => {
       other.exec('begin immediate');
       const err = await failure(quick.rawQuery("insert into parents (code) values ('locked')"));
       expect(err).toMatchObject({ status: 503, code: 'busy' });
+      // Through a transaction too: BEGIN IMMEDIATE is where the lock is met.
+      const inTransaction = await failure(quick.insert(parents, [{ code: 'locked too' }]));
+      expect(inTransaction).toMatchObject({ status: 503, code: 'busy' });
       other.exec('rollback');
       await expect(quick.rawQuery("insert into parents (code) values ('free')")).resolves.toMatchObject({
         affectedRows: 1,
@@ -139,10 +142,16 @@ describe('SQLite errors', () => {
       code: 'invalid_value',
       details: expect.objectContaining({ field: 'name' }),
     });
-    await expect(connector.bulkLoad(table, [[{ id: 2, name: 'toolong' }]])).rejects.toMatchObject({ status: 400 });
+    await expect(connector.bulkLoad(table, [[{ id: 2, name: 'toolong' }]])).rejects.toMatchObject({
+      status: 400,
+    });
     await connector.insert(table, [{ id: 3, name: 'ok' }]);
-    await expect(connector.update(table, { id: 3 }, { name: 'toolong' })).rejects.toMatchObject({ status: 400 });
-    await expect(connector.upsert(table, [{ id: 3, name: 'toolong' }])).rejects.toMatchObject({ status: 400 });
+    await expect(connector.update(table, { id: 3 }, { name: 'toolong' })).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(connector.upsert(table, [{ id: 3, name: 'toolong' }])).rejects.toMatchObject({
+      status: 400,
+    });
     // Characters, not UTF-16 units or bytes: five emoji fit in five.
     await expect(connector.insert(table, [{ id: 4, name: '🎉🎉🎉🎉🎉' }])).resolves.toHaveLength(1);
     expect(await connector.count(table)).toBe(2);

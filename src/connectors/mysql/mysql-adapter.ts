@@ -57,6 +57,20 @@ export class MysqlAdapter implements DialectAdapter {
     return sql`(${col} = ${param} and ${codePoints(col)} = cast(${param} as binary))`;
   }
 
+  /**
+   * `in` lists as IN (...): MySQL sorts a constant IN list once and binary-searches it per row,
+   * where OR-ing 10 000 exact equalities evaluated every one of them (and lower() 10 000 times)
+   * on every row. String columns get the index-friendly collation test and the exact byte test.
+   */
+  anyOf(column: ColumnSchema, values: unknown[], caseInsensitive: boolean): Sql {
+    const col = sql.id(column.name);
+    const asBytes = (list: unknown[]): Sql => sql.join(list.map((v) => sql`cast(${v} as binary)`));
+    if (caseInsensitive) return sql`${this.lower(col)} in (${asBytes(values.map(String))})`;
+    const params = values.map((v) => this.encode(column, v));
+    if (!TEXTUAL.has(column.type) || column.type === 'uuid') return sql`${col} in (${sql.join(params)})`;
+    return sql`(${col} in (${sql.join(params)}) and ${codePoints(col)} in (${asBytes(params)}))`;
+  }
+
   pattern(expr: Sql, value: string, kind: PatternKind, caseInsensitive: boolean): Sql {
     // Backslash is LIKE's escape character here (the session never has NO_BACKSLASH_ESCAPES,
     // so the literal '\\' in the SQL text is one backslash).

@@ -38,12 +38,20 @@ const INVALID_STATEMENT_ERRNOS = new Set([
   1052, 1054, 1060, 1064, 1109, 1146, 1149, 1241, 1242, 1248, 1305, 1582, 1583, 1630,
 ]);
 
+/** A pooled connection that died while idle (not a server that cannot be reached at all). */
+const STALE_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'PROTOCOL_ENQUEUE_AFTER_QUIT',
+]);
+
 /** Errors after which the same statement may be sent again on a fresh connection. */
 export function isStaleConnection(err: unknown): boolean {
   const e = err as DriverError | null;
   if (!e || typeof e !== 'object') return false;
-  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT') return false;
-  if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
+  if (e.code && STALE_CODES.has(e.code)) return true;
   if (e.errno !== undefined && [1927, 2006, 2013, 4031].includes(e.errno)) return true;
   return /closed state/i.test(e.message ?? '');
 }

@@ -114,7 +114,7 @@ export async function copyRows(
     for await (const batch of batches) {
       let chunk = '';
       for (const row of batch) {
-        const keys = Object.keys(row);
+        const keys = Object.keys(row).sort(); // key order must not split a COPY
         if (!run || keys.join('\u0000') !== signature) {
           if (run) {
             if (chunk) await run.write(chunk);

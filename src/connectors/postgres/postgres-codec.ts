@@ -35,6 +35,22 @@ function encodeArrayElement(elementType: string): (item: unknown) => string {
   };
 }
 
+/**
+ * Wire values of one column as a single array-literal parameter (for `= any($1)`), each element
+ * in the text form the column's type reads.
+ */
+export function arrayParameter(column: ColumnSchema, values: unknown[]): string {
+  return serializeArrayLiteral(
+    values.map((v) => encodeValue(column, v)),
+    (item) => {
+      if (Buffer.isBuffer(item)) return `\\x${item.toString('hex')}`;
+      if (typeof item === 'boolean') return item ? 't' : 'f';
+      return typeof item === 'object' && item !== null ? JSON.stringify(item) : String(item);
+    },
+    false,
+  );
+}
+
 /** Wire value -> driver parameter (strings, numbers, booleans, Buffers or null). */
 export function encodeValue(column: ColumnSchema, value: unknown): unknown {
   if (value === null || value === undefined) return null;

@@ -45,6 +45,12 @@ export interface DialectAdapter {
   orderedValue?(column: ColumnSchema, encoded: unknown): Sql;
   /** Equality that is exact (case, accents and trailing spaces count) on string columns. */
   exactEquals(column: ColumnSchema, value: unknown): Sql;
+  /**
+   * Optional: "column equals one of `values`" as one expression, for engines where a long OR of
+   * equalities is slow (PostgreSQL: `= any($1)` with a single array parameter). `values` are wire
+   * values, already case-folded when `caseInsensitive`. Without it the compiler writes ORs / IN.
+   */
+  anyOf?(column: ColumnSchema, values: unknown[], caseInsensitive: boolean): Sql;
   /** Literal substring/prefix/suffix match of `value` (already case-folded when `caseInsensitive`). */
   pattern(expr: Sql, value: string, kind: PatternKind, caseInsensitive: boolean): Sql;
   /**

@@ -38,7 +38,10 @@ function compileCondition(cond: Condition, column: ColumnSchema, adapter: Dialec
     adapter.orderedValue ? adapter.orderedValue(column, adapter.encode(column, v)) : param(v);
   const equals = (v: unknown): Sql => {
     if (ci) return sql`${adapter.lower(col)} = ${String(v).toLowerCase()}`;
-    return isText(column) ? adapter.exactEquals(column, v) : sql`${col} = ${param(v)}`;
+    if (isText(column)) return adapter.exactEquals(column, v);
+    // Through ordered(): an engine storing one value in several spellings (SQLite datetimes and text
+    // decimals written by other tools) compares the normalized form; elsewhere it is the column.
+    return sql`${adapter.ordered(column)} = ${orderedParam(v)}`;
   };
   const compare = (operator: string, v: unknown): Sql => {
     if (ci) return sql`${adapter.lower(col)} ${sql.raw(operator)} ${String(v).toLowerCase()}`;
@@ -66,8 +69,16 @@ function compileCondition(cond: Condition, column: ColumnSchema, adapter: Dialec
       const values = cond.value as unknown[];
       let anyOf: Sql;
       if (values.length === 0) anyOf = sql`1 = 0`;
-      else if (ci || isText(column)) anyOf = sql`(${sql.join(values.map(equals), sql` or `)})`;
-      else anyOf = sql`${col} in (${sql.join(values.map(param))})`;
+      else if (adapter.anyOf) anyOf = adapter.anyOf(column, ci ? values.map((v) => String(v).toLowerCase()) : values, ci);
+      // IN lists rather than OR chains: lists run to 10 000 values, which an OR chain makes slow
+      // (every row against every value) and SQLite refuses outright (expression depth 1000).
+      else if (ci) anyOf = sql`${adapter.lower(col)} in (${sql.join(values.map((v) => String(v).toLowerCase()))})`;
+      else if (isText(column)) {
+        // The plain IN can use an index (and matches more under a lenient collation); the IN on
+        // ordered(), which compares by code point, keeps the exact matches only, as exactEquals does.
+        const exact = sql`${adapter.ordered(column)} in (${sql.join(values.map(orderedParam))})`;
+        anyOf = sql`(${col} in (${sql.join(values.map(param))}) and ${exact})`;
+      } else anyOf = sql`${adapter.ordered(column)} in (${sql.join(values.map(orderedParam))})`;
       return cond.op === 'in' ? sql`(${notNull} and ${anyOf})` : sql`(${col} is null or not ${anyOf})`;
     }
     case 'contains':

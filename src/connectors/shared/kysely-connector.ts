@@ -1,7 +1,16 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { badRequest } from '../../model/errors.js';
 import { bindFilter, type Filter } from '../../model/filter.js';
-import { clampLimit, decodeCursor, encodeCursor, resolveSort, type RowPage, type RowQuery } from '../../model/query.js';
+import {
+  clampLimit,
+  decodeCursor,
+  decodeOffsetCursor,
+  encodeCursor,
+  encodeOffsetCursor,
+  resolveSort,
+  type RowPage,
+  type RowQuery,
+} from '../../model/query.js';
 import type { RowKey } from '../../model/row-key.js';
 import type { AlterTableChange, DatabaseSchema, TableDefinition, TableSchema } from '../../model/schema.js';
 import { coerceValue, type Row } from '../../model/values.js';
@@ -87,17 +96,21 @@ export abstract class KyselyConnector implements Connector {
     }
     const fields = query.fields ? [...new Set([...query.fields, ...sort.map((t) => t.field)])] : undefined;
     const where = [compileFilter(filter, table, this.adapter)];
-    if (query.cursor) where.push(keysetPredicate(sort, decodeCursor(sort, query.cursor), table, this.adapter));
     if (query.offset !== undefined && (!Number.isInteger(query.offset) || query.offset < 0)) {
       throw badRequest('invalid_offset', 'offset must be a non-negative integer', { offset: query.offset });
     }
-    const offset = query.offset ? sql` offset ${sql.lit(query.offset)}` : sql``;
+    // Identical rows of a table without a primary key are told apart only by position.
+    const keyless = table.primaryKey.length === 0;
+    let start = query.offset ?? 0;
+    if (query.cursor && keyless) start += decodeOffsetCursor(sort, query.cursor);
+    else if (query.cursor) where.push(keysetPredicate(sort, decodeCursor(sort, query.cursor), table, this.adapter));
+    const offset = start ? sql` offset ${sql.lit(start)}` : sql``;
     const { rows } = await this.run(
       sql`select ${this.selectList(table, fields)} from ${this.adapter.table(table)} where ${sql.join(where, sql` and `)} order by ${orderByClause(sort, table, this.adapter)} limit ${sql.lit(limit + 1)}${offset}`,
     );
     const more = rows.length > limit;
     const page = rows.slice(0, limit).map((r) => this.decodeRow(table, r));
-    const next = more ? encodeCursor(sort, page[page.length - 1]!) : null;
+    const next = !more ? null : keyless ? encodeOffsetCursor(sort, start + limit) : encodeCursor(sort, page[page.length - 1]!);
     const projected = query.fields
       ? page.map((r) => Object.fromEntries(query.fields!.map((f) => [f, r[f]])))
       : page;

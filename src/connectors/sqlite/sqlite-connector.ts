@@ -3,12 +3,13 @@ import { Kysely, sql } from 'kysely';
 import { BraidError, QueryError, badRequest } from '../../model/errors.js';
 import type { AlterTableChange, DatabaseSchema, TableSchema } from '../../model/schema.js';
 import type { Row } from '../../model/values.js';
-import type { Capabilities, StreamQuery, TestResult } from '../connector.js';
+import type { Capabilities, Connector, StreamQuery, TestResult } from '../connector.js';
 import { KyselyConnector } from '../shared/kysely-connector.js';
 import { sqliteAdapter } from './sqlite-adapter.js';
 import { bulkLoadSqlite } from './sqlite-bulk-load.js';
 import { openSqliteDatabase, sqliteFileProblem, type SqliteFileOptions } from './sqlite-database.js';
 import { BraidSqliteDialect } from './sqlite-dialect.js';
+import { isDriverError, translateSqliteError } from './sqlite-errors.js';
 import { introspectSqlite } from './sqlite-introspector.js';
 import { checkWritableLength } from './sqlite-values.js';
 
@@ -129,14 +130,8 @@ export class SqliteConnector extends KyselyConnector {
       if (page.rows.length > 0) yield page.rows;
       if (!page.next) return;
       if (recent.includes(page.next)) {
-        throw new BraidError(
-          500,
-          'stream_stalled',
-          `reading "${table.name}" stopped: stored sort values cannot be compared back`,
-          {
-            table: table.name,
-          },
-        );
+        const message = `reading "${table.name}" stopped: stored sort values cannot be compared back`;
+        throw new BraidError(500, 'stream_stalled', message, { table: table.name });
       }
       recent.push(page.next);
       if (recent.length > STALL_WINDOW) recent.shift();
@@ -162,6 +157,19 @@ export class SqliteConnector extends KyselyConnector {
   }
 
   /**
+   * BEGIN and COMMIT run outside `run()`, so a lock held by another process (SQLITE_BUSY) would reach
+   * the caller as a driver error; it is translated here. Errors thrown by `fn` pass unchanged.
+   */
+  override async transaction<T>(fn: (tx: Connector) => Promise<T>): Promise<T> {
+    try {
+      return await super.transaction(fn);
+    } catch (err) {
+      if (isDriverError(err)) throw translateSqliteError(err, 'begin immediate ... commit', []);
+      throw err;
+    }
+  }
+
+  /**
    * The base statements work (SQLite >= 3.35 adds, drops and renames columns natively); what SQLite
    * refuses is checked first or turned into a 400 that says why.
    */
@@ -176,13 +184,8 @@ export class SqliteConnector extends KyselyConnector {
         );
       }
       if (column.nullable === false && (column.defaultValue === undefined || column.defaultValue === null)) {
-        throw badRequest(
-          'unsupported_change',
-          `SQLite can add the required column "${column.name}" only with a default value`,
-          {
-            field: column.name,
-          },
-        );
+        const message = `SQLite can add the required column "${column.name}" only with a default value`;
+        throw badRequest('unsupported_change', message, { field: column.name });
       }
     }
     try {

@@ -75,8 +75,8 @@ function lowerLikeJavaScript(value: unknown): unknown {
 }
 
 /**
- * Opens the database with Braid's session settings: WAL (readers never block the writer, so Braid
- * and the application that owns the file can work at the same time), a busy timeout, enforced
+ * Opens the database with Braid's session settings: WAL for files Braid creates (readers never
+ * block the writer), a busy timeout, enforced
  * foreign keys and Braid's SQL functions (Unicode-aware lower, exact decimal sort key).
  */
 export function openSqliteDatabase(options: SqliteFileOptions): Database.Database {
@@ -94,7 +94,9 @@ export function openSqliteDatabase(options: SqliteFileOptions): Database.Databas
   try {
     // Reading the schema first turns "file is not a database" into an open error, not a query error.
     db.prepare('select count(*) from sqlite_schema').get();
-    if (!options.readonly) db.pragma('journal_mode = WAL');
+    // WAL persists in the file: only files Braid creates get it; a person's own database keeps the
+    // journal mode its application chose (WAL also fails on network file systems).
+    if (options.create && !options.readonly) db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     // directOnly: a schema (view, trigger, index) using them would break every other tool opening the file.
     const pure = { deterministic: true, directOnly: true, safeIntegers: true };

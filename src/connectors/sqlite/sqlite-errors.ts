@@ -6,6 +6,11 @@ interface DriverError {
   message?: unknown;
 }
 
+/** better-sqlite3's own error type, recognized by its SQLITE_* code. */
+export function isDriverError(err: unknown): boolean {
+  return !(err instanceof BraidError) && driverCode(err).startsWith('SQLITE_');
+}
+
 function driverCode(err: unknown): string {
   const code = (err as DriverError | null)?.code;
   return typeof code === 'string' ? code : '';

@@ -8,6 +8,20 @@ import { affinityOf, portableTypeOf, type Affinity } from './sqlite-types.js';
  * Wire values <-> values better-sqlite3 binds and returns. Statements run with safe integers, so
  * integers arrive as numbers when they fit in 2^53 and as bigint otherwise (see sqlite-dialect.ts).
  *
+ * How each type is stored, and why:
+ * - bigint: INTEGER storage, exact to 64 bits; answered as a string.
+ * - decimal in a column Braid created (DECIMAL_TEXT, TEXT affinity): the canonical string (see
+ *   sqlite-decimal.ts), compared and sorted through an exact key. In an existing NUMERIC/DECIMAL
+ *   column SQLite itself turns the text into INTEGER or REAL when it is written (a REAL keeps about
+ *   15 significant digits): Braid binds the canonical string, answers what SQLite kept (integers
+ *   exactly, reals in their shortest spelling, padded to the declared scale) and compares natively.
+ * - boolean: 0/1; 'true'/'false' written by other tools are read too.
+ * - date, time: text as written; datetime, datetimetz: see sqlite-datetime.ts.
+ * - json: JSON text, parsed on read; binary: BLOB, base64 on the wire; uuid: text (a 16-byte BLOB
+ *   written by another tool is answered in the usual spelling).
+ * - text in a column without TEXT affinity (no declared type, NUMERIC): exact spellings of numbers
+ *   are bound as numbers, as SQLite would store them there, so decoded values find their rows again.
+ *
  * The rule behind every branch: `encode(decode(x))` must compare equal to the stored x, because
  * keyset cursors, key lookups and upserts send decoded values back as parameters.
  */

@@ -1,0 +1,4 @@
+import type { BenchResult } from './support.js';
+export async function runStream(): Promise<BenchResult> {
+  throw new Error('todo');
+}
