@@ -25,13 +25,14 @@ const cases: Record<string, (i: number) => Promise<unknown>> = {
 const only = process.env.ONLY?.split(',');
 const keys = Object.keys(cases).filter((k) => !only || only.includes(k));
 const times = new Map(keys.map((k) => [k, [] as number[]]));
+const cpu = new Map(keys.map((k) => [k, 0]));
 const N = Number(process.env.N ?? 400);
 for (let i = 0; i < N + 50; i++) {
   for (const k of i % 2 ? keys : [...keys].reverse()) {
-    const s = performance.now(); await cases[k]!(i); const e = performance.now() - s;
-    if (i >= 50) times.get(k)!.push(e);
+    const c0 = process.cpuUsage(); const s = performance.now(); await cases[k]!(i); const e = performance.now() - s; const c = process.cpuUsage(c0);
+    if (i >= 50) { times.get(k)!.push(e); cpu.set(k, cpu.get(k)! + (c.user + c.system) / 1000); }
   }
 }
 const base = percentile([...times.get('pg100') ?? [1]].sort((a, b) => a - b), 50);
-for (const [k, xs] of times) { xs.sort((a, b) => a - b); console.log(k.padEnd(10), 'p50', percentile(xs, 50).toFixed(3), 'p90', percentile(xs, 90).toFixed(3), 'x pg100', (percentile(xs, 50) / base).toFixed(2)); }
+for (const [k, xs] of times) { xs.sort((a, b) => a - b); console.log(k.padEnd(10), 'p50', percentile(xs, 50).toFixed(3), 'p90', percentile(xs, 90).toFixed(3), 'x pg100', (percentile(xs, 50) / base).toFixed(2), 'cpu/op', (cpu.get(k)! / N).toFixed(3)); }
 await braid.close(); await pool.end();

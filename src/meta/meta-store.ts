@@ -1,10 +1,10 @@
-import { Migrator, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { BraidError } from '../model/errors.js';
 import { ApiKeysRepository } from './api-keys-repository.js';
 import { verifySecretKey } from './key-check.js';
 import { connectPostgres, connectSqlite, isPostgresUrl, type MetaEngine } from './meta-connection.js';
 import type { MetaDatabase } from './meta-schema.js';
-import { metaMigrationProvider } from './migrations/index.js';
+import { runMetaMigrations } from './migrations/run-migrations.js';
 import { createSecretBox, type SecretBox } from './secret-box.js';
 import { resolveSecretKey, type SecretKeySource } from './secret-key.js';
 import { SessionsRepository } from './sessions-repository.js';
@@ -50,29 +50,20 @@ export interface MetaStore {
 
 /**
  * Brings the schema to the latest migration and answers the names applied now. Safe to call again:
- * applied migrations are skipped. On PostgreSQL pass the schema the tables live in: without it the
- * Migrator looks for its bookkeeping tables in every schema and is fooled by another installation's.
+ * applied migrations are skipped. On PostgreSQL the tables live in the connection's current schema.
  */
-export async function migrateMetaStore(db: Kysely<MetaDatabase>, pgSchema?: string): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: metaMigrationProvider,
-    migrationTableName: 'braid_migration',
-    migrationLockTableName: 'braid_migration_lock',
-    ...(pgSchema ? { migrationTableSchema: pgSchema } : {}),
-  });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+export async function migrateMetaStore(db: Kysely<MetaDatabase>, engine: MetaEngine): Promise<string[]> {
+  try {
+    return await runMetaMigrations(db, engine);
+  } catch (error) {
     throw new BraidError(
       500,
       'meta_migration_failed',
-      `migrating the metadata store failed${failed ? ` at ${failed}` : ''}: ${(error as Error).message ?? String(error)}`,
-      failed ? { migration: failed } : undefined,
+      `migrating the metadata store failed: ${(error as Error).message ?? String(error)}`,
+      undefined,
       { cause: error },
     );
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /**
@@ -97,7 +88,7 @@ export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStor
       ? await connectPostgres(options.databaseUrl!, options.pgSchema)
       : { ...(await connectSqlite(options.dataDir)), schema: undefined };
   try {
-    await migrateMetaStore(db, schema);
+    await migrateMetaStore(db, engine);
     const settings = new SettingsRepository(db);
     await verifySecretKey(settings, secretBox);
     return {

@@ -188,6 +188,19 @@ export class SourcesRepository {
     if (Number(result.numUpdatedRows) === 0) throw notFound('source', { id });
   }
 
+  /**
+   * When the cached schema was stored (null: never fetched; undefined: no such source), read
+   * without the schema itself so callers holding a parsed copy can check it cheaply.
+   */
+  async schemaFetchedAt(id: string): Promise<string | null | undefined> {
+    const row = await this.db
+      .selectFrom('sources')
+      .select('schema_fetched_at')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? row.schema_fetched_at : undefined;
+  }
+
   /** The cached schema, or null when it was never fetched. */
   async getSchema(id: string): Promise<{ schema: DatabaseSchema; fetchedAt: string } | null> {
     const row = await this.db

@@ -13,7 +13,6 @@ import { META_ENGINES, postgresQuery, type MetaFixture } from './meta-engines.js
 const TABLES = [
   'api_keys',
   'braid_migration',
-  'braid_migration_lock',
   'sessions',
   'settings',
   'sources',
@@ -40,7 +39,7 @@ describe.each(META_ENGINES)('metadata store on $name', (engine) => {
 
       const again = await meta.reopen();
       const third = await meta.reopen();
-      expect(await migrateMetaStore(again.db, meta.options.pgSchema)).toEqual([]);
+      expect(await migrateMetaStore(again.db, again.engine)).toEqual([]);
       expect((await third.users.list()).map((u) => u.email)).toEqual(['kept@example.com']);
       const after = await again.db
         .selectFrom('braid_migration' as never)

@@ -26,6 +26,7 @@ const TEXTUAL = new Set(['string', 'text', 'enum', 'uuid']);
  */
 export class MysqlAdapter implements DialectAdapter {
   readonly kind = 'mysql' as const;
+  /** No UPDATE ... RETURNING on either; MysqlConnector uses MariaDB's INSERT ... RETURNING itself. */
   readonly returning = false;
   readonly returningBatchRows = 1000;
   /** Values are inlined client-side by mysql2; the real limit is max_allowed_packet, so stay modest. */

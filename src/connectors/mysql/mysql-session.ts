@@ -74,7 +74,8 @@ export async function initSession(conn: Connection, timeoutMs: number): Promise<
     limit.value,
   ]);
   if (Number(row?.edft ?? 1) !== 1) {
-    // Without it a NOT NULL TIMESTAMP silently gets ON UPDATE CURRENT_TIMESTAMP in Braid's DDL.
+    // Without it a NOT NULL TIMESTAMP column created on this session silently gets
+    // DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP.
     // Setting it may need a privilege on MySQL; servers that refuse keep their default.
     await query(conn, 'set session explicit_defaults_for_timestamp = 1').catch(() => undefined);
   }

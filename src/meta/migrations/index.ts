@@ -1,4 +1,4 @@
-import type { Migration, MigrationProvider } from 'kysely';
+import type { Migration } from 'kysely';
 import * as m0001 from './0001-initial.js';
 
 /**
@@ -8,9 +8,4 @@ import * as m0001 from './0001-initial.js';
  */
 export const META_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': m0001,
-};
-
-/** An in-code provider, so migrations work from a bundle and need no directory scan. */
-export const metaMigrationProvider: MigrationProvider = {
-  getMigrations: async () => ({ ...META_MIGRATIONS }),
 };

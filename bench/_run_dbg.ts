@@ -1,0 +1,2 @@
+import { runStream } from './_stream_dbg.js';
+console.log(await runStream());
