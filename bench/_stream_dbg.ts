@@ -160,7 +160,7 @@ export async function runStream(): Promise<BenchResult> {
     sampler = setInterval(() => {
       procStatusKib(pid, 'VmRSS').then((kib) => (sampledMaxKib = Math.max(sampledMaxKib, kib), samples.push(kib)), () => {});
     }, 50);
-    const url = `${server.baseUrl}/api/sources/${sourceId}/tables/${encodeURIComponent(`${schema}.orders`)}/stream`;
+    const url = `${server.baseUrl}/api/sources/${sourceId}/tables/${encodeURIComponent(`${schema}.orders`)}/stream${process.env.QS ?? ""}`;
     const api: number[] = [];
     const direct: number[] = [];
     // Alternated, best of RUNS each: a throughput run on two shared cores is easily slowed by neighbours.

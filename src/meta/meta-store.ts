@@ -83,10 +83,10 @@ export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStor
   const { key, source: secretKeySource } = await resolveSecretKey(options);
   const secretBox = createSecretBox(key);
   key.fill(0);
-  const { db, schema } =
+  const { db } =
     engine === 'postgres'
       ? await connectPostgres(options.databaseUrl!, options.pgSchema)
-      : { ...(await connectSqlite(options.dataDir)), schema: undefined };
+      : await connectSqlite(options.dataDir);
   try {
     await migrateMetaStore(db, engine);
     const settings = new SettingsRepository(db);
