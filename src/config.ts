@@ -22,7 +22,8 @@ export interface BraidConfig {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BraidConfig {
   const port = Number(env.PORT ?? 4100);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number, got "${env.PORT}"`);
   return {
     dataDir: path.resolve(env.BRAID_DATA_DIR ?? '.braid'),
     databaseUrl: env.BRAID_DATABASE_URL || undefined,

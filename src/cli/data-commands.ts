@@ -28,7 +28,10 @@ export function registerDataCommands(program: Command): void {
     .option('--port <port>', 'port', (v) => Number(v))
     .option('--database <database>')
     .option('--user <user>')
-    .option('--password-env <var>', 'read the password from this environment variable (keeps it out of shell history)')
+    .option(
+      '--password-env <var>',
+      'read the password from this environment variable (keeps it out of shell history)',
+    )
     .option('--ssl <mode>', 'true | verify | false')
     .option('--file <file>', 'SQLite database file')
     .action(async (name: string, opts: Record<string, string | number | undefined>, command: Command) => {
@@ -52,7 +55,13 @@ export function registerDataCommands(program: Command): void {
     .action(async (_opts, command: Command) => {
       const list = await withApp((app) => app.sources.list());
       print(command, list, {
-        rows: list.map((s) => ({ id: s.id, name: s.name, kind: s.kind, tables: s.tableCount ?? '', fetched: s.tablesFetchedAt ?? 'never' })),
+        rows: list.map((s) => ({
+          id: s.id,
+          name: s.name,
+          kind: s.kind,
+          tables: s.tableCount ?? '',
+          fetched: s.tablesFetchedAt ?? 'never',
+        })),
       });
     });
 
@@ -62,7 +71,11 @@ export function registerDataCommands(program: Command): void {
     .action(async (source: string, _opts, command: Command) => {
       const result = await withApp(async (app) => app.sources.test(await sourceId(app, source)));
       print(command, result, {
-        rows: [result.ok ? { status: 'ok', server: result.serverVersion, latencyMs: result.latencyMs } : { status: result.code, message: result.message }],
+        rows: [
+          result.ok
+            ? { status: 'ok', server: result.serverVersion, latencyMs: result.latencyMs }
+            : { status: result.code, message: result.message },
+        ],
       });
       if (!result.ok) process.exitCode = 1;
     });
@@ -91,40 +104,61 @@ export function registerDataCommands(program: Command): void {
     .description('read rows')
     .command('list <source> <table>')
     .description('list rows of a table with a filter, sort and page size')
-    .option('--where <json>', 'filter as JSON, e.g. \'{"field":"email","op":"endsWith","value":"@acme.com"}\'')
+    .option(
+      '--where <json>',
+      'filter as JSON, e.g. \'{"field":"email","op":"endsWith","value":"@acme.com"}\'',
+    )
     .option('--sort <sort>', 'a,-b')
     .option('--limit <n>', 'rows per page', (v) => Number(v), 20)
     .option('--cursor <cursor>', 'continue after a previous page')
-    .action(async (source: string, table: string, opts: { where?: string; sort?: string; limit: number; cursor?: string }, command: Command) => {
-      const page = await withApp(async (app) =>
-        app.rows.list(await sourceId(app, source), table, {
-          ...(opts.where ? { filter: opts.where } : {}),
-          ...(opts.sort ? { sort: opts.sort } : {}),
-          limit: opts.limit,
-          ...(opts.cursor ? { cursor: opts.cursor } : {}),
-        }),
-      );
-      print(command, page, { rows: page.rows });
-      if (!command.optsWithGlobals().json && page.next) process.stdout.write(`next page: --cursor ${page.next}\n`);
-    });
+    .action(
+      async (
+        source: string,
+        table: string,
+        opts: { where?: string; sort?: string; limit: number; cursor?: string },
+        command: Command,
+      ) => {
+        const page = await withApp(async (app) =>
+          app.rows.list(await sourceId(app, source), table, {
+            ...(opts.where ? { filter: opts.where } : {}),
+            ...(opts.sort ? { sort: opts.sort } : {}),
+            limit: opts.limit,
+            ...(opts.cursor ? { cursor: opts.cursor } : {}),
+          }),
+        );
+        print(command, page, { rows: page.rows });
+        if (!command.optsWithGlobals().json && page.next)
+          process.stdout.write(`next page: --cursor ${page.next}\n`);
+      },
+    );
 
   program
     .command('query <source> <sql>')
     .description('run SQL with bound parameters: --bind name=value (repeatable) or --bindings JSON')
     .option('--bind <name=value>', 'a named binding', collect, [])
     .option('--bindings <json>', 'bindings as a JSON object or array')
-    .action(async (source: string, sql: string, opts: { bind: string[]; bindings?: string }, command: Command) => {
-      let bindings: Record<string, unknown> | unknown[] | undefined = opts.bindings ? JSON.parse(opts.bindings) : undefined;
-      if (opts.bind.length > 0) {
-        const named: Record<string, unknown> = { ...(bindings && !Array.isArray(bindings) ? bindings : {}) };
-        for (const pair of opts.bind) {
-          const at = pair.indexOf('=');
-          if (at < 1) throw new Error(`--bind expects name=value, got "${pair}"`);
-          named[pair.slice(0, at)] = pair.slice(at + 1);
+    .action(
+      async (source: string, sql: string, opts: { bind: string[]; bindings?: string }, command: Command) => {
+        let bindings: Record<string, unknown> | unknown[] | undefined = opts.bindings
+          ? JSON.parse(opts.bindings)
+          : undefined;
+        if (opts.bind.length > 0) {
+          const named: Record<string, unknown> = {
+            ...(bindings && !Array.isArray(bindings) ? bindings : {}),
+          };
+          for (const pair of opts.bind) {
+            const at = pair.indexOf('=');
+            if (at < 1) throw new Error(`--bind expects name=value, got "${pair}"`);
+            named[pair.slice(0, at)] = pair.slice(at + 1);
+          }
+          bindings = named;
         }
-        bindings = named;
-      }
-      const result = await withApp(async (app) => app.rows.query(await sourceId(app, source), { sql, ...(bindings ? { bindings } : {}) }));
-      print(command, result, { rows: result.rows.length ? result.rows : [{ affectedRows: result.affectedRows ?? 0 }] });
-    });
+        const result = await withApp(async (app) =>
+          app.rows.query(await sourceId(app, source), { sql, ...(bindings ? { bindings } : {}) }),
+        );
+        print(command, result, {
+          rows: result.rows.length ? result.rows : [{ affectedRows: result.affectedRows ?? 0 }],
+        });
+      },
+    );
 }

@@ -8,7 +8,11 @@ export function wantsJson(command: Command): boolean {
 }
 
 /** Prints data as JSON for scripts, or as a table / lines for people. */
-export function print(command: Command, data: unknown, table?: { rows: Record<string, unknown>[]; columns?: string[] }): void {
+export function print(
+  command: Command,
+  data: unknown,
+  table?: { rows: Record<string, unknown>[]; columns?: string[] },
+): void {
   if (wantsJson(command) || !table) {
     process.stdout.write(`${JSON.stringify(data, null, wantsJson(command) ? 0 : 2)}\n`);
     return;

@@ -28,7 +28,8 @@ export function registerStartCommand(program: Command): void {
         `  data directory: ${config.dataDir}`,
         `  metadata store: ${config.databaseUrl ? 'PostgreSQL' : 'SQLite (embedded)'}`,
       ];
-      if (firstRun.demoSources.length) lines.push(`  demo workspace: sources ${firstRun.demoSources.join(', ')} created`);
+      if (firstRun.demoSources.length)
+        lines.push(`  demo workspace: sources ${firstRun.demoSources.join(', ')} created`);
       if (firstRun.admin) lines.push(...firstRun.admin);
       process.stdout.write(`${lines.join('\n')}\n\n`);
     });

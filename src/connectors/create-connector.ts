@@ -16,6 +16,9 @@ export function createConnector(kind: SourceKind, config: SourceConfig): Connect
     case 'sqlite':
       return createSqliteConnector(config);
     default:
-      throw badRequest('invalid_kind', `unknown source kind "${String(kind)}": use ${SOURCE_KINDS.join(', ')}`);
+      throw badRequest(
+        'invalid_kind',
+        `unknown source kind "${String(kind)}": use ${SOURCE_KINDS.join(', ')}`,
+      );
   }
 }

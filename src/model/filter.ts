@@ -62,14 +62,17 @@ export function parseFilterJson(text: string): Filter {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw badRequest('invalid_filter', `filter is not valid JSON: ${(err as Error).message}`, { filter: text });
+    throw badRequest('invalid_filter', `filter is not valid JSON: ${(err as Error).message}`, {
+      filter: text,
+    });
   }
   return validateFilterShape(value);
 }
 
 /** Checks the structure of an untrusted filter value and returns it typed. */
 export function validateFilterShape(value: unknown, path = 'filter', depth = 0): Filter {
-  if (depth > MAX_DEPTH) throw badRequest('invalid_filter', `${path} is nested deeper than ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH)
+    throw badRequest('invalid_filter', `${path} is nested deeper than ${MAX_DEPTH} levels`);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw badRequest('invalid_filter', `${path} must be an object with and, or, not or field`, { path });
   }
@@ -150,10 +153,14 @@ function bindCondition(
   const textual = column.type === 'string' || column.type === 'text' || column.type === 'enum';
   if (STRING_OPS.has(op) || cond.caseInsensitive) {
     if (!textual && !(column.type === 'uuid' && !STRING_OPS.has(op))) {
-      throw badRequest('unsupported_filter', `${op} applies to text fields; "${cond.field}" is ${column.type}`, {
-        field: cond.field,
-        op,
-      });
+      throw badRequest(
+        'unsupported_filter',
+        `${op} applies to text fields; "${cond.field}" is ${column.type}`,
+        {
+          field: cond.field,
+          op,
+        },
+      );
     }
   }
   if (op === 'in' || op === 'notIn') {
@@ -161,10 +168,13 @@ function bindCondition(
       throw badRequest('invalid_filter', `${path}.value must be an array for ${op}`, { field: cond.field });
     }
     if (cond.value.length > MAX_IN_LIST) {
-      throw badRequest('invalid_filter', `${path}.value has more than ${MAX_IN_LIST} items`, { field: cond.field });
+      throw badRequest('invalid_filter', `${path}.value has more than ${MAX_IN_LIST} items`, {
+        field: cond.field,
+      });
     }
     const values = cond.value.map((v, i) => {
-      if (v === null) throw badRequest('invalid_filter', `${path}.value[${i}] is null: use isNull`, { field: cond.field });
+      if (v === null)
+        throw badRequest('invalid_filter', `${path}.value[${i}] is null: use isNull`, { field: cond.field });
       return coerce(column, v, `${path}.value[${i}]`);
     });
     return withCase({ field: cond.field, op, value: values }, cond);

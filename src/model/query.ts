@@ -47,7 +47,10 @@ export function parseSort(text: string): SortTerm[] {
     if (!Array.isArray(parsed)) throw badRequest('invalid_sort', 'sort must be an array');
     return parsed.map((t, i) => {
       const term = t as Partial<SortTerm>;
-      if (typeof term?.field !== 'string' || (term.dir !== undefined && term.dir !== 'asc' && term.dir !== 'desc')) {
+      if (
+        typeof term?.field !== 'string' ||
+        (term.dir !== undefined && term.dir !== 'asc' && term.dir !== 'desc')
+      ) {
         throw badRequest('invalid_sort', `sort[${i}] must be {field, dir: "asc"|"desc"}`);
       }
       return { field: term.field, dir: term.dir ?? 'asc' };
@@ -66,12 +69,18 @@ export function resolveSort(table: TableSchema, sort: SortTerm[] | undefined): S
   for (const term of sort ?? []) {
     const column = table.columns.find((c) => c.name === term.field);
     if (!column) {
-      throw badRequest('unknown_field', `unknown field "${term.field}" in sort`, { field: term.field, table: table.name });
+      throw badRequest('unknown_field', `unknown field "${term.field}" in sort`, {
+        field: term.field,
+        table: table.name,
+      });
     }
     if (column.type === 'json') throw badRequest('invalid_sort', `cannot sort by json field "${term.field}"`);
     if (!terms.some((t) => t.field === term.field)) terms.push(term);
   }
-  const tieBreak = table.primaryKey.length > 0 ? table.primaryKey : table.columns.filter((c) => c.type !== 'json').map((c) => c.name);
+  const tieBreak =
+    table.primaryKey.length > 0
+      ? table.primaryKey
+      : table.columns.filter((c) => c.type !== 'json').map((c) => c.name);
   for (const field of tieBreak) {
     if (!terms.some((t) => t.field === field)) terms.push({ field, dir: 'asc' });
   }
@@ -113,7 +122,10 @@ function readCursor(sort: SortTerm[], cursor: string): CursorPayload {
     throw badRequest('invalid_cursor', 'cursor is not one Braid issued');
   }
   if (!payload || !Array.isArray(payload.v) || payload.s !== sortSignature(sort)) {
-    throw badRequest('invalid_cursor', 'cursor belongs to another sort or filter: start again without cursor');
+    throw badRequest(
+      'invalid_cursor',
+      'cursor belongs to another sort or filter: start again without cursor',
+    );
   }
   return payload;
 }
@@ -122,7 +134,10 @@ function readCursor(sort: SortTerm[], cursor: string): CursorPayload {
 export function decodeCursor(sort: SortTerm[], cursor: string): unknown[] {
   const payload = readCursor(sort, cursor);
   if (payload.o !== undefined || payload.v.length !== sort.length) {
-    throw badRequest('invalid_cursor', 'cursor belongs to another sort or filter: start again without cursor');
+    throw badRequest(
+      'invalid_cursor',
+      'cursor belongs to another sort or filter: start again without cursor',
+    );
   }
   return payload.v;
 }

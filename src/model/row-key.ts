@@ -15,7 +15,10 @@ export type RowKey = Record<string, unknown>;
 export function parseRowKey(table: TableSchema, encoded: string): RowKey {
   const pk = table.primaryKey;
   if (pk.length === 0) {
-    throw badRequest('no_primary_key', `table "${table.name}" has no primary key: rows cannot be addressed by key`);
+    throw badRequest(
+      'no_primary_key',
+      `table "${table.name}" has no primary key: rows cannot be addressed by key`,
+    );
   }
   let parts: unknown[];
   if (pk.length === 1) {

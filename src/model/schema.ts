@@ -108,8 +108,13 @@ export type AlterTableChange =
   | { op: 'renameColumn'; from: string; to: string };
 
 /** The name a person uses for a table: `name` in the default schema, else `schema.name`. */
-export function qualifiedName(table: Pick<TableSchema, 'schema' | 'name'>, defaultSchema: string | null): string {
-  return table.schema === null || table.schema === defaultSchema ? table.name : `${table.schema}.${table.name}`;
+export function qualifiedName(
+  table: Pick<TableSchema, 'schema' | 'name'>,
+  defaultSchema: string | null,
+): string {
+  return table.schema === null || table.schema === defaultSchema
+    ? table.name
+    : `${table.schema}.${table.name}`;
 }
 
 export function findColumn(table: TableSchema, name: string): ColumnSchema | undefined {

@@ -22,11 +22,15 @@ const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function invalid(column: ColumnSchema, value: unknown, path: string, reason: string): never {
   const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 200)) : JSON.stringify(value);
-  throw badRequest('invalid_value', `${path}: ${shown} is not a valid ${column.type} for "${column.name}": ${reason}`, {
-    field: column.name,
-    value: typeof value === 'string' ? value.slice(0, 200) : value,
-    type: column.type,
-  });
+  throw badRequest(
+    'invalid_value',
+    `${path}: ${shown} is not a valid ${column.type} for "${column.name}": ${reason}`,
+    {
+      field: column.name,
+      value: typeof value === 'string' ? value.slice(0, 200) : value,
+      type: column.type,
+    },
+  );
 }
 
 /** Coerces an untrusted input value to the canonical wire value of the column's portable type. */
@@ -52,14 +56,16 @@ export function coerceValue(column: ColumnSchema, value: unknown, path = column.
     case 'integer': {
       const n = typeof value === 'string' && INT_RE.test(value.trim()) ? Number(value) : value;
       // The engine enforces its own width (int4, INTEGER, int(11)); the wire only needs exactness.
-      if (typeof n !== 'number' || !Number.isSafeInteger(n)) return invalid(column, value, path, 'expected an integer');
+      if (typeof n !== 'number' || !Number.isSafeInteger(n))
+        return invalid(column, value, path, 'expected an integer');
       return n;
     }
     case 'bigint': {
       if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
       if (typeof value === 'string' && INT_RE.test(value.trim())) {
         const big = BigInt(value.trim());
-        if (big < -(2n ** 63n) || big >= 2n ** 63n) invalid(column, value, path, 'out of the 64-bit integer range');
+        if (big < -(2n ** 63n) || big >= 2n ** 63n)
+          invalid(column, value, path, 'out of the 64-bit integer range');
         return big.toString();
       }
       return invalid(column, value, path, 'expected an integer (as a string for values beyond 2^53)');
@@ -71,7 +77,8 @@ export function coerceValue(column: ColumnSchema, value: unknown, path = column.
     }
     case 'float': {
       const n = typeof value === 'string' && DECIMAL_RE.test(value.trim()) ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isFinite(n)) return invalid(column, value, path, 'expected a number');
+      if (typeof n !== 'number' || !Number.isFinite(n))
+        return invalid(column, value, path, 'expected a number');
       return n;
     }
     case 'boolean':
@@ -119,10 +126,15 @@ function coerceDateTime(column: ColumnSchema, value: unknown, path: string): str
   if (!m || !validDate(m[1]!)) return invalid(column, value, path, 'expected an ISO 8601 date and time');
   const [, date, timePart, zone] = m as unknown as [string, string, string, string | undefined];
   const tm = TIME_RE.exec(timePart)!;
-  const hh = tm[1]!, mi = tm[2]!, ss = tm[3] ?? '00', frac = tm[4] ?? '';
-  if (Number(hh) > 23 || Number(mi) > 59 || Number(ss) > 59) invalid(column, value, path, 'time out of range');
+  const hh = tm[1]!,
+    mi = tm[2]!,
+    ss = tm[3] ?? '00',
+    frac = tm[4] ?? '';
+  if (Number(hh) > 23 || Number(mi) > 59 || Number(ss) > 59)
+    invalid(column, value, path, 'time out of range');
   if (column.type === 'datetime') {
-    if (zone) invalid(column, value, path, 'this column has no time zone: send the local time without offset');
+    if (zone)
+      invalid(column, value, path, 'this column has no time zone: send the local time without offset');
     return `${date}T${hh}:${mi}:${ss}${frac}`;
   }
   if (!zone) return invalid(column, value, path, 'this column stores instants: add Z or an offset');
@@ -172,7 +184,9 @@ export function coerceRow(table: TableSchema, input: unknown, options: RowInputO
       });
     }
     if (column.generated) {
-      throw badRequest('read_only_field', `${path}: column "${name}" is computed by the database`, { field: name });
+      throw badRequest('read_only_field', `${path}: column "${name}" is computed by the database`, {
+        field: name,
+      });
     }
     const coerced = coerceValue(column, value, `${path}.${name}`);
     if (coerced === null && !column.nullable && !(column.autoIncrement && !options.partial)) {
@@ -185,7 +199,9 @@ export function coerceRow(table: TableSchema, input: unknown, options: RowInputO
       const required =
         !column.nullable && column.defaultValue === null && !column.autoIncrement && !column.generated;
       if (required && (out[column.name] === undefined || out[column.name] === null)) {
-        throw badRequest('missing_value', `${path}: column "${column.name}" is required`, { field: column.name });
+        throw badRequest('missing_value', `${path}: column "${column.name}" is required`, {
+          field: column.name,
+        });
       }
     }
   }

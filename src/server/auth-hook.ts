@@ -14,7 +14,10 @@ export interface AuthPort {
   logout(token: string): Promise<void>;
   authenticateSession(token: string): Promise<AuthUser | null>;
   authenticateApiKey(key: string): Promise<AuthUser | null>;
-  createApiKey(userId: string, name: string): Promise<{ id: string; key: string; name: string; prefix: string }>;
+  createApiKey(
+    userId: string,
+    name: string,
+  ): Promise<{ id: string; key: string; name: string; prefix: string }>;
   createUser(input: { email: string; password: string; role: Role }): Promise<AuthUser>;
   listUsers(): Promise<AuthUser[]>;
 }
@@ -45,7 +48,8 @@ export function installAuth(app: FastifyInstance, auth: AuthPort): void {
     const config = request.routeOptions.config;
     if (!request.url.startsWith('/api/') || config?.public) return;
     request.user = await identify(request, auth);
-    if (!request.user) throw new BraidError(401, 'unauthenticated', 'log in or send an API key (Authorization: Bearer <key>)');
+    if (!request.user)
+      throw new BraidError(401, 'unauthenticated', 'log in or send an API key (Authorization: Bearer <key>)');
     const needed = config?.role ?? 'builder';
     if (RANK[request.user.role] < RANK[needed]) {
       throw new BraidError(403, 'forbidden', `this needs the ${needed} role; you are ${request.user.role}`);

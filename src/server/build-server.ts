@@ -28,7 +28,11 @@ export async function buildServer(braid: BraidApp, options: ServerOptions = {}):
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Braid API', version: '0.1.0', description: 'Connect, browse and edit several databases through one API.' },
+      info: {
+        title: 'Braid API',
+        version: '0.1.0',
+        description: 'Connect, browse and edit several databases through one API.',
+      },
       components: {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'braid_session' },
@@ -41,10 +45,22 @@ export async function buildServer(braid: BraidApp, options: ServerOptions = {}):
   installErrorHandler(app);
   installAuth(app, braid.auth);
 
-  app.get('/api/health', { config: { public: true }, schema: { tags: ['meta'], response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({
-    ok: true,
-  }));
-  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/api/health',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['meta'],
+        response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } },
+      },
+    },
+    async () => ({
+      ok: true,
+    }),
+  );
+  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
 
   authRoutes(app, braid.auth);
   sourcesRoutes(app, braid.sources);

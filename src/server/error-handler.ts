@@ -42,12 +42,17 @@ export function installErrorHandler(app: FastifyInstance): void {
     const known = err instanceof BraidError ? err : fromFastify(err);
     if (!known) {
       request.log.error({ err }, 'unexpected error');
-      const body: ErrorBody = { error: { code: 'internal', message: 'Braid hit an unexpected error; it is in the server log' } };
+      const body: ErrorBody = {
+        error: { code: 'internal', message: 'Braid hit an unexpected error; it is in the server log' },
+      };
       return reply.status(500).send(body);
     }
     if (known.status >= 500) {
       const query = known instanceof QueryError ? { query: known.query } : {};
-      request.log.warn({ code: known.code, ...query, cause: String((known.cause as Error)?.message ?? '') }, known.message);
+      request.log.warn(
+        { code: known.code, ...query, cause: String((known.cause as Error)?.message ?? '') },
+        known.message,
+      );
     }
     const body: ErrorBody = { error: { code: known.code, message: known.message } };
     if (known.details) body.error.details = known.details;
@@ -55,7 +60,9 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = { error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } };
+    const body: ErrorBody = {
+      error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` },
+    };
     return reply.status(404).send(body);
   });
 }

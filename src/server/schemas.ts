@@ -26,7 +26,11 @@ export const errorResponses = {
   502: errorSchema,
 } as const;
 
-export const rowSchema = { type: 'object', additionalProperties: true, description: 'Column values as wire values' } as const;
+export const rowSchema = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'Column values as wire values',
+} as const;
 
 export const pageSchema = {
   type: 'object',
@@ -41,7 +45,10 @@ export const pageSchema = {
 export const listQuerySchema = {
   type: 'object',
   properties: {
-    filter: { type: 'string', description: 'Filter AST as JSON, e.g. {"field":"email","op":"endsWith","value":"@acme.com"}' },
+    filter: {
+      type: 'string',
+      description: 'Filter AST as JSON, e.g. {"field":"email","op":"endsWith","value":"@acme.com"}',
+    },
     sort: { type: 'string', description: 'a,-b (descending with -), or a JSON array of {field,dir}' },
     limit: { type: 'integer', minimum: 1, maximum: 10000 },
     cursor: { type: 'string' },
@@ -116,4 +123,7 @@ function configWithoutPassword() {
 }
 
 /** For routes that answer 204 No Content. */
-export const noContentResponses = { 204: { type: 'null', description: 'Done; no body' }, ...errorResponses } as const;
+export const noContentResponses = {
+  204: { type: 'null', description: 'Done; no body' },
+  ...errorResponses,
+} as const;

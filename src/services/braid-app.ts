@@ -50,8 +50,12 @@ export class BraidApp {
    */
   async prepareFirstRun(): Promise<FirstRun> {
     const result: FirstRun = { demoSources: [], admin: null };
-    const fromEnv = await this.auth.ensureAdminFromEnv({ adminEmail: this.config.adminEmail, adminPassword: this.config.adminPassword });
-    if (fromEnv.created) result.admin = [`  admin login: ${this.config.adminEmail} (password from BRAID_ADMIN_PASSWORD)`];
+    const fromEnv = await this.auth.ensureAdminFromEnv({
+      adminEmail: this.config.adminEmail,
+      adminPassword: this.config.adminPassword,
+    });
+    if (fromEnv.created)
+      result.admin = [`  admin login: ${this.config.adminEmail} (password from BRAID_ADMIN_PASSWORD)`];
     const passwordFile = path.join(this.config.dataDir, INITIAL_PASSWORD_FILE);
     if ((await this.auth.listUsers()).length === 0) {
       const password = randomBytes(12).toString('base64url');
@@ -62,7 +66,10 @@ export class BraidApp {
         `  (shown once; also in ${passwordFile}, readable only by you: change it or delete the file)`,
       ];
     } else if (!result.admin) {
-      const hasFile = await fs.access(passwordFile).then(() => true, () => false);
+      const hasFile = await fs.access(passwordFile).then(
+        () => true,
+        () => false,
+      );
       result.admin = hasFile ? [`  admin login: ${DEMO_ADMIN_EMAIL}, password in ${passwordFile}`] : null;
     }
     if (this.config.demo) result.demoSources = await ensureDemoWorkspace(this.config.dataDir, this.sources);
@@ -77,6 +84,10 @@ export class BraidApp {
 
 export async function openBraidApp(config: BraidConfig): Promise<BraidApp> {
   await fs.mkdir(config.dataDir, { recursive: true });
-  const meta = await openMetaStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretKey: config.secretKey });
+  const meta = await openMetaStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    secretKey: config.secretKey,
+  });
   return new BraidApp(config, meta);
 }

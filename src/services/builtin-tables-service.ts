@@ -16,7 +16,9 @@ export class BuiltinTablesService {
     }
     const schema = await this.sources.schema(BUILTIN_SOURCE_ID);
     if (schema.tables.some((t) => t.name === definition.name)) {
-      throw badRequest('table_exists', `a built-in table "${definition.name}" already exists`, { table: definition.name });
+      throw badRequest('table_exists', `a built-in table "${definition.name}" already exists`, {
+        table: definition.name,
+      });
     }
     const connector = await this.sources.connector(BUILTIN_SOURCE_ID);
     await connector.createTable({ ...definition, schema: null });
@@ -26,7 +28,10 @@ export class BuiltinTablesService {
   async alter(name: string, body: unknown): Promise<TableSchema> {
     const changes = (body as { changes?: AlterTableChange[] })?.changes;
     if (!Array.isArray(changes) || changes.length === 0) {
-      throw badRequest('invalid_body', 'send {changes: [{op: "addColumn"|"dropColumn"|"renameColumn", ...}]}');
+      throw badRequest(
+        'invalid_body',
+        'send {changes: [{op: "addColumn"|"dropColumn"|"renameColumn", ...}]}',
+      );
     }
     const { connector, table } = await this.sources.resolveTable(BUILTIN_SOURCE_ID, name);
     await connector.alterTable(table, changes);
@@ -40,7 +45,9 @@ export class BuiltinTablesService {
   }
 
   private async find(name: string, refresh: boolean): Promise<TableSchema> {
-    const schema = refresh ? await this.sources.refresh(BUILTIN_SOURCE_ID) : await this.sources.schema(BUILTIN_SOURCE_ID);
+    const schema = refresh
+      ? await this.sources.refresh(BUILTIN_SOURCE_ID)
+      : await this.sources.schema(BUILTIN_SOURCE_ID);
     const table = schema.tables.find((t) => t.name === name);
     if (!table) throw new Error(`built-in table "${name}" missing right after it was written`);
     return table;

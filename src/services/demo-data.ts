@@ -21,11 +21,78 @@ export interface InvoicingRow {
   billing_cycle: string;
 }
 
-const PREFIXES = ['Blue', 'Northern', 'Golden', 'Summit', 'Harbor', 'Maple', 'Cedar', 'Silver', 'Union', 'Prairie', 'Coastal', 'Redwood', 'Evergreen', 'Granite', 'Lakeside'];
-const NOUNS = ['Bakery', 'Logistics', 'Dental', 'Hardware', 'Florist', 'Consulting', 'Print Shop', 'Coffee', 'Auto Repair', 'Design Studio', 'Fitness', 'Bookstore', 'Plumbing', 'Catering'];
+const PREFIXES = [
+  'Blue',
+  'Northern',
+  'Golden',
+  'Summit',
+  'Harbor',
+  'Maple',
+  'Cedar',
+  'Silver',
+  'Union',
+  'Prairie',
+  'Coastal',
+  'Redwood',
+  'Evergreen',
+  'Granite',
+  'Lakeside',
+];
+const NOUNS = [
+  'Bakery',
+  'Logistics',
+  'Dental',
+  'Hardware',
+  'Florist',
+  'Consulting',
+  'Print Shop',
+  'Coffee',
+  'Auto Repair',
+  'Design Studio',
+  'Fitness',
+  'Bookstore',
+  'Plumbing',
+  'Catering',
+];
 const SUFFIXES = ['LLC', 'Inc.', 'Co.', 'Ltd', '& Sons', 'Group'];
-const FIRST = ['Ana', 'Ben', 'Chloé', 'Dmitri', 'Emma', 'Farid', 'Grace', 'Hiro', 'Inès', 'Jon', 'Kara', 'Luis', 'Mei', 'Noah', 'Olga', 'Priya', 'Quinn', 'Rosa', 'Sam', 'Tomás'];
-const LAST = ['Novak', 'Okafor', 'Lindqvist', 'García', 'Müller', 'Chen', 'Dubois', 'Kowalski', 'Haddad', 'Ivanova', 'Smith', 'Tanaka', 'Rossi', 'Nguyen'];
+const FIRST = [
+  'Ana',
+  'Ben',
+  'Chloé',
+  'Dmitri',
+  'Emma',
+  'Farid',
+  'Grace',
+  'Hiro',
+  'Inès',
+  'Jon',
+  'Kara',
+  'Luis',
+  'Mei',
+  'Noah',
+  'Olga',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sam',
+  'Tomás',
+];
+const LAST = [
+  'Novak',
+  'Okafor',
+  'Lindqvist',
+  'García',
+  'Müller',
+  'Chen',
+  'Dubois',
+  'Kowalski',
+  'Haddad',
+  'Ivanova',
+  'Smith',
+  'Tanaka',
+  'Rossi',
+  'Nguyen',
+];
 const CATEGORIES = ['retail', 'services', 'food', 'health', 'trades'];
 const CYCLES = ['monthly', 'quarterly', 'yearly'];
 
@@ -68,8 +135,14 @@ export function demoCustomers(count = 200, seed = 42): { crm: CrmRow[]; invoicin
     used.add(name);
     const first = pick(FIRST);
     const last = pick(LAST);
-    const domain = name.toLowerCase().replace(/[^a-z]+/g, '').slice(0, 18);
-    const email = `${first.normalize('NFD').replace(/[^A-Za-z]/g, '').toLowerCase()}@${domain}.example`;
+    const domain = name
+      .toLowerCase()
+      .replace(/[^a-z]+/g, '')
+      .slice(0, 18);
+    const email = `${first
+      .normalize('NFD')
+      .replace(/[^A-Za-z]/g, '')
+      .toLowerCase()}@${domain}.example`;
     const digits = String(2000000000 + Math.floor(next() * 7999999999)).slice(0, 10);
     const roll = next();
     const inCrm = roll < 0.9;
@@ -77,7 +150,14 @@ export function demoCustomers(count = 200, seed = 42): { crm: CrmRow[]; invoicin
     if (inCrm) {
       // The CRM is typed by hand: names drift in case and whitespace, phones in format.
       const drift = next();
-      const crmName = drift < 0.1 ? name.toUpperCase() : drift < 0.2 ? ` ${name}  ` : drift < 0.25 ? name.replace(' ', '  ') : name;
+      const crmName =
+        drift < 0.1
+          ? name.toUpperCase()
+          : drift < 0.2
+            ? ` ${name}  `
+            : drift < 0.25
+              ? name.replace(' ', '  ')
+              : name;
       crm.push({
         business_name: crmName,
         contact_name: `${first} ${last}`,

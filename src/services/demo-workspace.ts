@@ -32,19 +32,31 @@ export async function ensureDemoWorkspace(dataDir: string, sources: SourcesServi
   const { crm, invoicing } = demoCustomers();
   const specs = [
     { name: 'crm', file: 'demo-crm.db', ddl: CRM_DDL, table: 'crm_business_information', rows: crm },
-    { name: 'invoicing', file: 'demo-invoicing.db', ddl: INVOICING_DDL, table: 'invoice_customers', rows: invoicing },
+    {
+      name: 'invoicing',
+      file: 'demo-invoicing.db',
+      ddl: INVOICING_DDL,
+      table: 'invoice_customers',
+      rows: invoicing,
+    },
   ];
   for (const spec of specs) {
     if (existing.has(spec.name)) continue;
     const file = path.join(dataDir, spec.file);
-    if (!fs.existsSync(file)) await seed(file, spec.ddl, spec.table, spec.rows as unknown as Record<string, unknown>[]);
+    if (!fs.existsSync(file))
+      await seed(file, spec.ddl, spec.table, spec.rows as unknown as Record<string, unknown>[]);
     await sources.create({ name: spec.name, kind: 'sqlite', config: { file } });
     created.push(spec.name);
   }
   return created;
 }
 
-async function seed(file: string, ddl: string, tableName: string, rows: Record<string, unknown>[]): Promise<void> {
+async function seed(
+  file: string,
+  ddl: string,
+  tableName: string,
+  rows: Record<string, unknown>[],
+): Promise<void> {
   const connector = createConnector('sqlite', { file, create: true } as never);
   try {
     await connector.rawQuery(ddl);

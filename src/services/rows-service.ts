@@ -22,7 +22,8 @@ export const MAX_BULK_ROWS = 10_000;
 function toInt(value: string | number | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n)) throw badRequest(`invalid_${name}`, `${name} must be an integer`, { [name]: value });
+  if (!Number.isInteger(n))
+    throw badRequest(`invalid_${name}`, `${name} must be an integer`, { [name]: value });
   return n;
 }
 
@@ -39,7 +40,8 @@ export class RowsService {
           ? parseFilterJson(params.filter)
           : validateFilterShape(params.filter);
     const sort = typeof params.sort === 'string' ? parseSort(params.sort) : params.sort;
-    const fields = typeof params.fields === 'string' ? params.fields.split(',').filter(Boolean) : params.fields;
+    const fields =
+      typeof params.fields === 'string' ? params.fields.split(',').filter(Boolean) : params.fields;
     const limit = toInt(params.limit, 'limit');
     const offset = toInt(params.offset, 'offset');
     const page = await connector.select(table, {
@@ -56,9 +58,15 @@ export class RowsService {
     return page;
   }
 
-  async stream(sourceId: string, tableName: string, params: Pick<ListParams, 'filter' | 'sort'>, batchSize = 1000) {
+  async stream(
+    sourceId: string,
+    tableName: string,
+    params: Pick<ListParams, 'filter' | 'sort'>,
+    batchSize = 1000,
+  ) {
     const { connector, table } = await this.sources.resolveTable(sourceId, tableName);
-    const filter = typeof params.filter === 'string' && params.filter !== '' ? parseFilterJson(params.filter) : undefined;
+    const filter =
+      typeof params.filter === 'string' && params.filter !== '' ? parseFilterJson(params.filter) : undefined;
     const sort = typeof params.sort === 'string' ? parseSort(params.sort) : params.sort;
     return connector.stream(table, { ...(filter ? { filter } : {}), ...(sort ? { sort } : {}), batchSize });
   }
@@ -79,7 +87,9 @@ export class RowsService {
       throw badRequest('too_many_rows', `at most ${MAX_BULK_ROWS} rows per request; use an import for more`);
     }
     // Every row is checked before anything is written, so a bad row 900 leaves the table untouched.
-    const rows = input.map((r, i) => coerceRow(table, r, { partial: false, path: many ? `rows[${i}]` : 'row' }));
+    const rows = input.map((r, i) =>
+      coerceRow(table, r, { partial: false, path: many ? `rows[${i}]` : 'row' }),
+    );
     const stored = await connector.insert(table, rows);
     return many ? stored : stored[0]!;
   }
@@ -88,8 +98,12 @@ export class RowsService {
     const { connector, table } = await this.sources.resolveTable(sourceId, tableName);
     const { rows, conflictColumns } = (body ?? {}) as { rows?: unknown; conflictColumns?: unknown };
     if (!Array.isArray(rows)) throw badRequest('invalid_body', 'body.rows must be an array of rows');
-    if (rows.length > MAX_BULK_ROWS) throw badRequest('too_many_rows', `at most ${MAX_BULK_ROWS} rows per request`);
-    if (conflictColumns !== undefined && (!Array.isArray(conflictColumns) || !conflictColumns.every((c) => typeof c === 'string'))) {
+    if (rows.length > MAX_BULK_ROWS)
+      throw badRequest('too_many_rows', `at most ${MAX_BULK_ROWS} rows per request`);
+    if (
+      conflictColumns !== undefined &&
+      (!Array.isArray(conflictColumns) || !conflictColumns.every((c) => typeof c === 'string'))
+    ) {
       throw badRequest('invalid_body', 'body.conflictColumns must be an array of column names');
     }
     const coerced = rows.map((r, i) => coerceRow(table, r, { partial: false, path: `rows[${i}]` }));
@@ -112,9 +126,12 @@ export class RowsService {
 
   async query(sourceId: string, body: unknown): Promise<RawResult> {
     const { sql, bindings } = (body ?? {}) as { sql?: unknown; bindings?: unknown };
-    if (typeof sql !== 'string' || sql.trim() === '') throw badRequest('invalid_body', 'sql is required', { field: 'sql' });
+    if (typeof sql !== 'string' || sql.trim() === '')
+      throw badRequest('invalid_body', 'sql is required', { field: 'sql' });
     if (bindings !== undefined && (bindings === null || typeof bindings !== 'object')) {
-      throw badRequest('invalid_body', 'bindings must be an object of named values or an array', { field: 'bindings' });
+      throw badRequest('invalid_body', 'bindings must be an object of named values or an array', {
+        field: 'bindings',
+      });
     }
     const connector = await this.sources.connector(sourceId);
     return connector.rawQuery(sql, bindings as Record<string, unknown> | unknown[] | undefined);

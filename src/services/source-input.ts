@@ -30,19 +30,22 @@ export function validateSourceConfig(kind: SourceKind, config: unknown): SourceC
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     const rule = CONFIG_FIELDS[key as keyof SourceConfig];
-    if (!rule) throw badRequest('invalid_config', `config.${key} is not a known setting`, { field: `config.${key}` });
+    if (!rule)
+      throw badRequest('invalid_config', `config.${key} is not a known setting`, { field: `config.${key}` });
     if (value === undefined || value === null) continue;
     const ok =
       (rule === 'string' && typeof value === 'string') ||
       (rule === 'number' && typeof value === 'number' && Number.isInteger(value) && value > 0) ||
       (rule === 'ssl' && (typeof value === 'boolean' || value === 'verify')) ||
       (rule === 'strings' && Array.isArray(value) && value.every((v) => typeof v === 'string'));
-    if (!ok) throw badRequest('invalid_config', `config.${key} has the wrong type`, { field: `config.${key}` });
+    if (!ok)
+      throw badRequest('invalid_config', `config.${key} has the wrong type`, { field: `config.${key}` });
     out[key] = value;
   }
   const result = out as SourceConfig;
   if (kind === 'sqlite') {
-    if (!result.file) throw badRequest('invalid_config', 'a sqlite source needs config.file', { field: 'config.file' });
+    if (!result.file)
+      throw badRequest('invalid_config', 'a sqlite source needs config.file', { field: 'config.file' });
   } else if (result.url) {
     let parsed: URL;
     try {
@@ -52,10 +55,14 @@ export function validateSourceConfig(kind: SourceKind, config: unknown): SourceC
     }
     const protocols = kind === 'postgres' ? ['postgres:', 'postgresql:'] : ['mysql:', 'mariadb:'];
     if (!protocols.includes(parsed.protocol)) {
-      throw badRequest('invalid_config', `config.url must start with ${protocols.join(' or ')}//`, { field: 'config.url' });
+      throw badRequest('invalid_config', `config.url must start with ${protocols.join(' or ')}//`, {
+        field: 'config.url',
+      });
     }
   } else if (!result.host) {
-    throw badRequest('invalid_config', 'give config.url, or config.host with database and user', { field: 'config.host' });
+    throw badRequest('invalid_config', 'give config.url, or config.host with database and user', {
+      field: 'config.host',
+    });
   }
   return result;
 }

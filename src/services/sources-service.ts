@@ -51,7 +51,12 @@ function keepStoredPassword(current: SourceConfig, next: SourceConfig): SourceCo
     try {
       const before = new URL(current.url);
       const after = new URL(merged.url);
-      if (after.password === '' && before.password !== '' && after.username === before.username && after.host === before.host) {
+      if (
+        after.password === '' &&
+        before.password !== '' &&
+        after.username === before.username &&
+        after.host === before.host
+      ) {
         after.password = before.password;
         merged.url = after.toString();
       }
@@ -126,12 +131,14 @@ export class SourcesService {
   async create(body: unknown): Promise<SourceView> {
     const input = validateSourceInput(body) as { name: string; kind: SourceKind };
     const config = validateSourceConfig(input.kind, (body as { config?: unknown }).config);
-    if (input.name.toLowerCase() === BUILTIN_SOURCE_ID) throw badRequest('invalid_source', '"builtin" is reserved');
+    if (input.name.toLowerCase() === BUILTIN_SOURCE_ID)
+      throw badRequest('invalid_source', '"builtin" is reserved');
     return this.view(await this.store.create({ name: input.name, kind: input.kind, config }));
   }
 
   async update(id: string, body: unknown): Promise<SourceView> {
-    if (id === BUILTIN_SOURCE_ID) throw badRequest('read_only_source', 'the built-in source cannot be changed');
+    if (id === BUILTIN_SOURCE_ID)
+      throw badRequest('read_only_source', 'the built-in source cannot be changed');
     const current = await this.record(id);
     const patch = validateSourceInput(body, true);
     if (patch.kind && patch.kind !== current.kind) throw badRequest('invalid_source', 'kind cannot change');
@@ -139,7 +146,10 @@ export class SourcesService {
     const update: { name?: string; config?: SourceConfig } = {};
     if (patch.name) update.name = patch.name;
     if (rawConfig) {
-      update.config = validateSourceConfig(current.kind, keepStoredPassword(current.config, rawConfig as SourceConfig));
+      update.config = validateSourceConfig(
+        current.kind,
+        keepStoredPassword(current.config, rawConfig as SourceConfig),
+      );
     }
     const record = await this.store.update(id, update);
     await this.dropConnector(id);
@@ -147,7 +157,8 @@ export class SourcesService {
   }
 
   async remove(id: string): Promise<void> {
-    if (id === BUILTIN_SOURCE_ID) throw badRequest('read_only_source', 'the built-in source cannot be removed');
+    if (id === BUILTIN_SOURCE_ID)
+      throw badRequest('read_only_source', 'the built-in source cannot be removed');
     await this.record(id);
     await this.dropConnector(id);
     await this.store.delete(id);
@@ -161,7 +172,10 @@ export class SourcesService {
   async testConfig(body: unknown): Promise<TestResult> {
     const input = validateSourceInput(body, true);
     if (!input.kind) throw badRequest('invalid_source', 'kind is required', { field: 'kind' });
-    const connector = createConnector(input.kind, validateSourceConfig(input.kind, (body as { config?: unknown }).config));
+    const connector = createConnector(
+      input.kind,
+      validateSourceConfig(input.kind, (body as { config?: unknown }).config),
+    );
     try {
       return await connector.test();
     } finally {

@@ -24,13 +24,23 @@ describe('braid CLI', () => {
     dbFile = path.join(dataDir, 'shop.db');
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(dbFile);
-    db.exec("create table products (id integer primary key, name text, price decimal(10,2)); insert into products (name, price) values ('Tea', '3.50'), ('Coffee', '4.20'), ('Cocoa', '2.90')");
+    db.exec(
+      "create table products (id integer primary key, name text, price decimal(10,2)); insert into products (name, price) values ('Tea', '3.50'), ('Coffee', '4.20'), ('Cocoa', '2.90')",
+    );
     db.close();
   });
   afterAll(async () => fs.rm(dataDir, { recursive: true, force: true }));
 
   it('creates an admin, adds a source, lists tables and rows, runs a query', () => {
-    const admin = braid(dataDir, ['admin', 'create', '--email', 'ops@example.test', '--password', 'a-long-password', '--json']);
+    const admin = braid(dataDir, [
+      'admin',
+      'create',
+      '--email',
+      'ops@example.test',
+      '--password',
+      'a-long-password',
+      '--json',
+    ]);
     expect(admin.code, admin.stderr).toBe(0);
     expect(JSON.parse(admin.stdout)).toMatchObject({ email: 'ops@example.test', role: 'admin' });
 
@@ -41,11 +51,28 @@ describe('braid CLI', () => {
     const tables = braid(dataDir, ['sources', 'tables', 'shop']);
     expect(tables.stdout).toMatch(/products\s+table\s+3\s+id/);
 
-    const rows = braid(dataDir, ['rows', 'list', 'shop', 'products', '--where', '{"field":"name","op":"startsWith","value":"C"}', '--sort', '-name', '--json']);
+    const rows = braid(dataDir, [
+      'rows',
+      'list',
+      'shop',
+      'products',
+      '--where',
+      '{"field":"name","op":"startsWith","value":"C"}',
+      '--sort',
+      '-name',
+      '--json',
+    ]);
     expect(rows.code, rows.stderr).toBe(0);
     expect(JSON.parse(rows.stdout).rows.map((r: { name: string }) => r.name)).toEqual(['Coffee', 'Cocoa']);
 
-    const query = braid(dataDir, ['query', 'shop', 'select name from products where price > :min order by name', '--bind', 'min=3', '--json']);
+    const query = braid(dataDir, [
+      'query',
+      'shop',
+      'select name from products where price > :min order by name',
+      '--bind',
+      'min=3',
+      '--json',
+    ]);
     expect(JSON.parse(query.stdout).rows).toEqual([{ name: 'Coffee' }, { name: 'Tea' }]);
   });
 
@@ -79,7 +106,9 @@ describe('first start', () => {
 
   /** Starts `braid start` on a free port and resolves with the banner once it is listening. */
   function start(env: Record<string, string>): Promise<{ banner: string; stop: () => Promise<void> }> {
-    const child = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, BRAID_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', ...env } });
+    const child = spawn(process.execPath, [BIN, 'start'], {
+      env: { ...process.env, BRAID_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    });
     let out = '';
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no banner in 60 s: ${out}`)), 60_000);
@@ -89,10 +118,11 @@ describe('first start', () => {
           clearTimeout(timer);
           resolve({
             banner: out,
-            stop: () => new Promise((done) => {
-              child.once('exit', () => done());
-              child.kill('SIGTERM');
-            }),
+            stop: () =>
+              new Promise((done) => {
+                child.once('exit', () => done());
+                child.kill('SIGTERM');
+              }),
           });
         }
       });
@@ -106,20 +136,34 @@ describe('first start', () => {
     try {
       const url = /Braid is running at (\S+)/.exec(banner)![1]!;
       const password = /admin login: admin@braid\.local \/ (\S+)/.exec(banner)![1]!;
-      const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@braid.local', password }) });
+      const login = await fetch(`${url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@braid.local', password }),
+      });
       expect(login.status).toBe(200);
       const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-      const sources = (await (await fetch(`${url}/api/sources`, { headers: { cookie } })).json()) as { sources: { id: string; name: string }[] };
+      const sources = (await (await fetch(`${url}/api/sources`, { headers: { cookie } })).json()) as {
+        sources: { id: string; name: string }[];
+      };
       expect(sources.sources.map((s) => s.name)).toEqual(['Built-in tables', 'crm', 'invoicing']);
       const crm = sources.sources.find((s) => s.name === 'crm')!;
       const invoicing = sources.sources.find((s) => s.name === 'invoicing')!;
       const count = async (id: string, table: string) =>
-        ((await (await fetch(`${url}/api/sources/${id}/tables/${table}/rows?count=true&limit=1`, { headers: { cookie } })).json()) as { total: number }).total;
+        (
+          (await (
+            await fetch(`${url}/api/sources/${id}/tables/${table}/rows?count=true&limit=1`, {
+              headers: { cookie },
+            })
+          ).json()) as { total: number }
+        ).total;
       const crmCount = await count(crm.id, 'crm_business_information');
       const invoicingCount = await count(invoicing.id, 'invoice_customers');
       expect(crmCount).toBeGreaterThan(150);
       expect(invoicingCount).toBeGreaterThan(150);
-      const schema = (await (await fetch(`${url}/api/sources/${invoicing.id}/tables/invoice_customers`, { headers: { cookie } })).json()) as { columns: { name: string; type: string }[] };
+      const schema = (await (
+        await fetch(`${url}/api/sources/${invoicing.id}/tables/invoice_customers`, { headers: { cookie } })
+      ).json()) as { columns: { name: string; type: string }[] };
       expect(schema.columns.find((c) => c.name === 'phone')?.type).toBe('integer');
     } finally {
       await stop();
@@ -134,7 +178,10 @@ describe('first start', () => {
     expect(again.banner).not.toContain('demo workspace');
     expect(again.banner).toContain('password in');
     const otherDir = await fs.mkdtemp(path.join(os.tmpdir(), 'braid-nodemo-'));
-    const child = spawnSync(process.execPath, [BIN, 'sources', 'list', '--json'], { env: { ...process.env, BRAID_DATA_DIR: otherDir, BRAID_DEMO: '0' }, encoding: 'utf8' });
+    const child = spawnSync(process.execPath, [BIN, 'sources', 'list', '--json'], {
+      env: { ...process.env, BRAID_DATA_DIR: otherDir, BRAID_DEMO: '0' },
+      encoding: 'utf8',
+    });
     expect(JSON.parse(child.stdout).map((s: { name: string }) => s.name)).toEqual(['Built-in tables']);
     await fs.rm(otherDir, { recursive: true, force: true });
   });

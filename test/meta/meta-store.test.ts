@@ -10,14 +10,7 @@ import { KEY_FILE_NAME } from '../../src/meta/secret-key.js';
 import { createPostgresSchema, POSTGRES_URL } from '../support/servers.js';
 import { META_ENGINES, postgresQuery, type MetaFixture } from './meta-engines.js';
 
-const TABLES = [
-  'api_keys',
-  'braid_migration',
-  'sessions',
-  'settings',
-  'sources',
-  'users',
-];
+const TABLES = ['api_keys', 'braid_migration', 'sessions', 'settings', 'sources', 'users'];
 
 describe.each(META_ENGINES)('metadata store on $name', (engine) => {
   describe.skipIf(!engine.available)('', () => {

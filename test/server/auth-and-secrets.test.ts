@@ -22,22 +22,43 @@ describe('HTTP auth, roles and secrets', () => {
     const doc = (await h.server.inject({ method: 'GET', url: '/api/openapi.json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/sources', '/api/sources/{id}/tables/{table}/rows', '/api/sources/{id}/query', '/api/auth/login']),
+      expect.arrayContaining([
+        '/api/sources',
+        '/api/sources/{id}/tables/{table}/rows',
+        '/api/sources/{id}/query',
+        '/api/auth/login',
+      ]),
     );
   });
 
   it('rejects a wrong password with the same answer as an unknown email', async () => {
-    const wrong = await h.server.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'admin@example.test', password: 'nope-nope' } });
-    const unknown = await h.server.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'ghost@example.test', password: 'nope-nope' } });
+    const wrong = await h.server.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: 'admin@example.test', password: 'nope-nope' },
+    });
+    const unknown = await h.server.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: 'ghost@example.test', password: 'nope-nope' },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(unknown.statusCode).toBe(401);
     expect(wrong.json()).toEqual(unknown.json());
   });
 
   it('authenticates with an API key and keeps app users out of the builder API', async () => {
-    const created = await h.admin({ method: 'POST', url: '/api/users', payload: { email: 'viewer@example.test', password: 'viewer-pass-1', role: 'app_user' } });
+    const created = await h.admin({
+      method: 'POST',
+      url: '/api/users',
+      payload: { email: 'viewer@example.test', password: 'viewer-pass-1', role: 'app_user' },
+    });
     expect(created.statusCode).toBe(201);
-    const login = await h.server.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'viewer@example.test', password: 'viewer-pass-1' } });
+    const login = await h.server.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: 'viewer@example.test', password: 'viewer-pass-1' },
+    });
     const cookie = `braid_session=${login.cookies.find((c) => c.name === 'braid_session')!.value}`;
     const me = await h.server.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
     expect(me.json().user.role).toBe('app_user');
@@ -46,9 +67,17 @@ describe('HTTP auth, roles and secrets', () => {
 
     const key = (await h.admin({ method: 'POST', url: '/api/api-keys', payload: { name: 'ci' } })).json();
     expect(key.key).toMatch(/^braid_/);
-    const withKey = await h.server.inject({ method: 'GET', url: '/api/sources', headers: { authorization: `Bearer ${key.key}` } });
+    const withKey = await h.server.inject({
+      method: 'GET',
+      url: '/api/sources',
+      headers: { authorization: `Bearer ${key.key}` },
+    });
     expect(withKey.statusCode).toBe(200);
-    const badKey = await h.server.inject({ method: 'GET', url: '/api/sources', headers: { authorization: 'Bearer braid_forged' } });
+    const badKey = await h.server.inject({
+      method: 'GET',
+      url: '/api/sources',
+      headers: { authorization: 'Bearer braid_forged' },
+    });
     expect(badKey.statusCode).toBe(401);
   });
 
@@ -58,14 +87,28 @@ describe('HTTP auth, roles and secrets', () => {
     const created = await h.admin({
       method: 'POST',
       url: '/api/sources',
-      payload: { name: 'pg-secret', kind: 'postgres', config: { host: url.hostname, port: Number(url.port || 5432), database: 'test', user: 'braid_pw_probe', password: PASSWORD } },
+      payload: {
+        name: 'pg-secret',
+        kind: 'postgres',
+        config: {
+          host: url.hostname,
+          port: Number(url.port || 5432),
+          database: 'test',
+          user: 'braid_pw_probe',
+          password: PASSWORD,
+        },
+      },
     });
     expect(created.statusCode).toBe(201);
     expect(created.json().config.hasPassword).toBe(true);
     const withUrl = await h.admin({
       method: 'POST',
       url: '/api/sources',
-      payload: { name: 'pg-url-secret', kind: 'postgres', config: { url: `postgres://braid_pw_probe:${PASSWORD}@${url.host}/test` } },
+      payload: {
+        name: 'pg-url-secret',
+        kind: 'postgres',
+        config: { url: `postgres://braid_pw_probe:${PASSWORD}@${url.host}/test` },
+      },
     });
     expect(withUrl.statusCode).toBe(201);
     const id = created.json().id as string;

@@ -28,7 +28,11 @@ describe('built-in tables', () => {
   };
 
   it('creates a table from portable types and serves it through the row API', async () => {
-    const created = await h.admin({ method: 'POST', url: '/api/sources/builtin/tables', payload: definition });
+    const created = await h.admin({
+      method: 'POST',
+      url: '/api/sources/builtin/tables',
+      payload: definition,
+    });
     expect(created.statusCode, created.body).toBe(201);
     const columns = created.json().columns as { name: string; type: string; enumValues?: string[] }[];
     expect(columns.map((c) => [c.name, c.type])).toEqual(definition.columns.map((c) => [c.name, c.type]));
@@ -55,7 +59,11 @@ describe('built-in tables', () => {
       seen_at: '2026-11-24T08:00:00.123456Z',
       ref: '3f2504e0-4f89-11d3-9a0c-0305e82c3301',
     });
-    const badEnum = await h.admin({ method: 'POST', url, payload: { email: 'b@example.test', tier: 'gold' } });
+    const badEnum = await h.admin({
+      method: 'POST',
+      url,
+      payload: { email: 'b@example.test', tier: 'gold' },
+    });
     expect(badEnum.statusCode).toBe(400);
     expect(badEnum.json().error.details).toMatchObject({ field: 'tier', value: 'gold' });
   });
@@ -65,7 +73,12 @@ describe('built-in tables', () => {
     const altered = await h.admin({
       method: 'PATCH',
       url: `/api/sources/builtin/tables/${name}`,
-      payload: { changes: [{ op: 'addColumn', column: { name: 'city', type: 'string', maxLength: 80 } }, { op: 'renameColumn', from: 'visits', to: 'visit_count' }] },
+      payload: {
+        changes: [
+          { op: 'addColumn', column: { name: 'city', type: 'string', maxLength: 80 } },
+          { op: 'renameColumn', from: 'visits', to: 'visit_count' },
+        ],
+      },
     });
     expect(altered.statusCode, altered.body).toBe(200);
     const names = altered.json().columns.map((c: { name: string }) => c.name);
@@ -75,13 +88,23 @@ describe('built-in tables', () => {
     const row = await h.admin({ method: 'GET', url: `/api/sources/builtin/tables/${name}/rows/1` });
     expect(row.json()).toMatchObject({ visit_count: '9223372036854775807', city: null });
 
-    const duplicate = await h.admin({ method: 'POST', url: '/api/sources/builtin/tables', payload: definition });
+    const duplicate = await h.admin({
+      method: 'POST',
+      url: '/api/sources/builtin/tables',
+      payload: definition,
+    });
     expect(duplicate.statusCode).toBe(400);
     expect(duplicate.json().error.code).toBe('table_exists');
-    const badType = await h.admin({ method: 'POST', url: '/api/sources/builtin/tables', payload: { name: 'x', columns: [{ name: 'a', type: 'money' }] } });
+    const badType = await h.admin({
+      method: 'POST',
+      url: '/api/sources/builtin/tables',
+      payload: { name: 'x', columns: [{ name: 'a', type: 'money' }] },
+    });
     expect(badType.statusCode).toBe(400);
 
-    expect((await h.admin({ method: 'DELETE', url: `/api/sources/builtin/tables/${name}` })).statusCode).toBe(204);
+    expect((await h.admin({ method: 'DELETE', url: `/api/sources/builtin/tables/${name}` })).statusCode).toBe(
+      204,
+    );
     const gone = await h.admin({ method: 'GET', url: `/api/sources/builtin/tables/${name}/rows` });
     expect(gone.statusCode).toBe(404);
   });

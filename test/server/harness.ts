@@ -43,7 +43,10 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     dataDir,
     logs: () => logText,
     admin: (options) =>
-      server.inject({ ...options, headers: { ...(options.headers ?? {}), cookie: `braid_session=${cookie.value}` } }),
+      server.inject({
+        ...options,
+        headers: { ...(options.headers ?? {}), cookie: `braid_session=${cookie.value}` },
+      }),
     async close() {
       await server.close();
       await app.close();

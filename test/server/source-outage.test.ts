@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MYSQL_URL, POSTGRES_URL, createMysqlDatabase, createPostgresSchema, mysqlAvailable, mysqlExec, postgresAvailable, postgresExec } from '../support/servers.js';
+import {
+  MYSQL_URL,
+  POSTGRES_URL,
+  createMysqlDatabase,
+  createPostgresSchema,
+  mysqlAvailable,
+  mysqlExec,
+  postgresAvailable,
+  postgresExec,
+} from '../support/servers.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -13,9 +22,24 @@ const cases = [
     available: postgresAvailable,
     async setup() {
       const created = await createPostgresSchema('outage');
-      await postgresExec(created.schema, 'create table items (id integer primary key, label text); insert into items select g, \'item \' || g from generate_series(1, 50) g');
+      await postgresExec(
+        created.schema,
+        "create table items (id integer primary key, label text); insert into items select g, 'item ' || g from generate_series(1, 50) g",
+      );
       const target = new URL(POSTGRES_URL);
-      return { drop: created.drop, target, table: `${created.schema}.items`, config: (port: number) => ({ host: '127.0.0.1', port, database: target.pathname.slice(1), user: target.username || 'postgres', schemas: [created.schema], timeoutMs: 3000 }) };
+      return {
+        drop: created.drop,
+        target,
+        table: `${created.schema}.items`,
+        config: (port: number) => ({
+          host: '127.0.0.1',
+          port,
+          database: target.pathname.slice(1),
+          user: target.username || 'postgres',
+          schemas: [created.schema],
+          timeoutMs: 3000,
+        }),
+      };
     },
   },
   {
@@ -23,9 +47,23 @@ const cases = [
     available: mysqlAvailable,
     async setup() {
       const created = await createMysqlDatabase('outage');
-      await mysqlExec(created.url, 'create table items (id int primary key, label text); insert into items select seq, concat(\'item \', seq) from seq_1_to_50');
+      await mysqlExec(
+        created.url,
+        "create table items (id int primary key, label text); insert into items select seq, concat('item ', seq) from seq_1_to_50",
+      );
       const target = new URL(MYSQL_URL);
-      return { drop: created.drop, target, table: 'items', config: (port: number) => ({ host: '127.0.0.1', port, database: created.database, user: target.username || 'root', timeoutMs: 3000 }) };
+      return {
+        drop: created.drop,
+        target,
+        table: 'items',
+        config: (port: number) => ({
+          host: '127.0.0.1',
+          port,
+          database: created.database,
+          user: target.username || 'root',
+          timeoutMs: 3000,
+        }),
+      };
     },
   },
 ];
@@ -41,13 +79,20 @@ describe.each(cases)('$kind source going away', (spec) => {
     if (!(await spec.available())) return;
     const setup = await spec.setup();
     table = setup.table;
-    proxy = await startTcpProxy(setup.target.hostname, Number(setup.target.port || (spec.kind === 'postgres' ? 5432 : 3306)));
+    proxy = await startTcpProxy(
+      setup.target.hostname,
+      Number(setup.target.port || (spec.kind === 'postgres' ? 5432 : 3306)),
+    );
     teardown = async () => {
       await proxy.close();
       await setup.drop();
     };
     h = await startHarness();
-    const res = await h.admin({ method: 'POST', url: '/api/sources', payload: { name: 'flaky', kind: spec.kind, config: setup.config(proxy.port) } });
+    const res = await h.admin({
+      method: 'POST',
+      url: '/api/sources',
+      payload: { name: 'flaky', kind: spec.kind, config: setup.config(proxy.port) },
+    });
     expect(res.statusCode, res.body).toBe(201);
     sourceId = res.json().id;
   });

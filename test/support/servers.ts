@@ -54,7 +54,11 @@ export function mysqlAvailable(): Promise<boolean> {
 }
 
 export function redisAvailable(): Promise<boolean> {
-  if (!reachable.has('redis')) reachable.set('redis', probe('Redis', () => pingRedis(REDIS_URL)));
+  if (!reachable.has('redis'))
+    reachable.set(
+      'redis',
+      probe('Redis', () => pingRedis(REDIS_URL)),
+    );
   return reachable.get('redis')!;
 }
 
@@ -63,7 +67,9 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A fresh PostgreSQL schema; `drop()` removes it with everything in it. */
-export async function createPostgresSchema(prefix = 't'): Promise<{ schema: string; url: string; drop(): Promise<void> }> {
+export async function createPostgresSchema(
+  prefix = 't',
+): Promise<{ schema: string; url: string; drop(): Promise<void> }> {
   const schema = uniqueName(prefix);
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
@@ -94,7 +100,9 @@ export async function postgresExec(schema: string, statements: string): Promise<
 }
 
 /** A fresh MariaDB/MySQL database; `url` points at it. */
-export async function createMysqlDatabase(prefix = 't'): Promise<{ database: string; url: string; drop(): Promise<void> }> {
+export async function createMysqlDatabase(
+  prefix = 't',
+): Promise<{ database: string; url: string; drop(): Promise<void> }> {
   const database = uniqueName(prefix);
   const conn = await mysql.createConnection({ uri: MYSQL_URL });
   await conn.query(`create database \`${database}\` character set utf8mb4 collate utf8mb4_general_ci`);

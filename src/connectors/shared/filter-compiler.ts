@@ -12,11 +12,17 @@ export function compileFilter(filter: Filter | undefined, table: TableSchema, ad
   if (!filter) return sql`1 = 1`;
   if ('and' in filter) {
     if (filter.and.length === 0) return sql`1 = 1`;
-    return sql`(${sql.join(filter.and.map((f) => compileFilter(f, table, adapter)), sql` and `)})`;
+    return sql`(${sql.join(
+      filter.and.map((f) => compileFilter(f, table, adapter)),
+      sql` and `,
+    )})`;
   }
   if ('or' in filter) {
     if (filter.or.length === 0) return sql`1 = 0`;
-    return sql`(${sql.join(filter.or.map((f) => compileFilter(f, table, adapter)), sql` or `)})`;
+    return sql`(${sql.join(
+      filter.or.map((f) => compileFilter(f, table, adapter)),
+      sql` or `,
+    )})`;
   }
   if ('not' in filter) return sql`(not ${compileFilter(filter.not, table, adapter)})`;
   if (!isCondition(filter)) throw new Error('unreachable filter node');
@@ -25,7 +31,9 @@ export function compileFilter(filter: Filter | undefined, table: TableSchema, ad
 }
 
 function isText(column: ColumnSchema): boolean {
-  return column.type === 'string' || column.type === 'text' || column.type === 'enum' || column.type === 'uuid';
+  return (
+    column.type === 'string' || column.type === 'text' || column.type === 'enum' || column.type === 'uuid'
+  );
 }
 
 function compileCondition(cond: Condition, column: ColumnSchema, adapter: DialectAdapter): Sql {
@@ -69,10 +77,12 @@ function compileCondition(cond: Condition, column: ColumnSchema, adapter: Dialec
       const values = cond.value as unknown[];
       let anyOf: Sql;
       if (values.length === 0) anyOf = sql`1 = 0`;
-      else if (adapter.anyOf) anyOf = adapter.anyOf(column, ci ? values.map((v) => String(v).toLowerCase()) : values, ci);
+      else if (adapter.anyOf)
+        anyOf = adapter.anyOf(column, ci ? values.map((v) => String(v).toLowerCase()) : values, ci);
       // IN lists rather than OR chains: lists run to 10 000 values, which an OR chain makes slow
       // (every row against every value) and SQLite refuses outright (expression depth 1000).
-      else if (ci) anyOf = sql`${adapter.lower(col)} in (${sql.join(values.map((v) => String(v).toLowerCase()))})`;
+      else if (ci)
+        anyOf = sql`${adapter.lower(col)} in (${sql.join(values.map((v) => String(v).toLowerCase()))})`;
       else if (isText(column)) {
         // The plain IN can use an index (and matches more under a lenient collation); the IN on
         // ordered(), which compares by code point, keeps the exact matches only, as exactEquals does.

@@ -40,7 +40,12 @@ function orderedBound(column: ColumnSchema, value: unknown, adapter: DialectAdap
 }
 
 /** null when nothing can come after (a NULL cursor value in descending order). */
-function comesAfter(column: ColumnSchema, dir: 'asc' | 'desc', value: unknown, adapter: DialectAdapter): Sql | null {
+function comesAfter(
+  column: ColumnSchema,
+  dir: 'asc' | 'desc',
+  value: unknown,
+  adapter: DialectAdapter,
+): Sql | null {
   const col = sql.id(column.name);
   if (value === null || value === undefined) return dir === 'asc' ? sql`${col} is not null` : null;
   const bound = orderedBound(column, value, adapter);

@@ -14,7 +14,14 @@ import {
 import type { RowKey } from '../../model/row-key.js';
 import type { AlterTableChange, DatabaseSchema, TableDefinition, TableSchema } from '../../model/schema.js';
 import { coerceValue, type Row } from '../../model/values.js';
-import type { Capabilities, Connector, RawResult, SourceKind, StreamQuery, TestResult } from '../connector.js';
+import type {
+  Capabilities,
+  Connector,
+  RawResult,
+  SourceKind,
+  StreamQuery,
+  TestResult,
+} from '../connector.js';
 import type { DialectAdapter, Sql } from './dialect-adapter.js';
 import { compileFilter } from './filter-compiler.js';
 import { keysetPredicate, orderByClause } from './keyset.js';
@@ -75,7 +82,8 @@ export abstract class KyselyConnector implements Connector {
   }
 
   protected keyPredicate(table: TableSchema, key: RowKey): Sql {
-    if (table.primaryKey.length === 0) throw badRequest('no_primary_key', `table "${table.name}" has no primary key`);
+    if (table.primaryKey.length === 0)
+      throw badRequest('no_primary_key', `table "${table.name}" has no primary key`);
     return sql.join(
       table.primaryKey.map((name) => {
         const column = table.columns.find((c) => c.name === name)!;
@@ -103,14 +111,19 @@ export abstract class KyselyConnector implements Connector {
     const keyless = table.primaryKey.length === 0;
     let start = query.offset ?? 0;
     if (query.cursor && keyless) start += decodeOffsetCursor(sort, query.cursor);
-    else if (query.cursor) where.push(keysetPredicate(sort, decodeCursor(sort, query.cursor), table, this.adapter));
+    else if (query.cursor)
+      where.push(keysetPredicate(sort, decodeCursor(sort, query.cursor), table, this.adapter));
     const offset = start ? sql` offset ${sql.lit(start)}` : sql``;
     const { rows } = await this.run(
       sql`select ${this.selectList(table, fields)} from ${this.adapter.table(table)} where ${sql.join(where, sql` and `)} order by ${orderByClause(sort, table, this.adapter)} limit ${sql.lit(limit + 1)}${offset}`,
     );
     const more = rows.length > limit;
     const page = rows.slice(0, limit).map((r) => this.decodeRow(table, r));
-    const next = !more ? null : keyless ? encodeOffsetCursor(sort, start + limit) : encodeCursor(sort, page[page.length - 1]!);
+    const next = !more
+      ? null
+      : keyless
+        ? encodeOffsetCursor(sort, start + limit)
+        : encodeCursor(sort, page[page.length - 1]!);
     const projected = query.fields
       ? page.map((r) => Object.fromEntries(query.fields!.map((f) => [f, r[f]])))
       : page;
@@ -153,7 +166,12 @@ export abstract class KyselyConnector implements Connector {
   }
 
   protected encodeRow(table: TableSchema, row: Row, columns: string[]): unknown[] {
-    return columns.map((name) => this.adapter.encode(table.columns.find((c) => c.name === name)!, row[name]));
+    return columns.map((name) =>
+      this.adapter.encode(
+        table.columns.find((c) => c.name === name)!,
+        row[name],
+      ),
+    );
   }
 
   /** Splits rows into runs sharing one column set, sized to the engine's parameter limit. */
@@ -162,7 +180,10 @@ export abstract class KyselyConnector implements Connector {
     for (const row of rows) {
       const columns = Object.keys(row);
       const last = out[out.length - 1];
-      const perStatement = Math.max(1, Math.min(maxRows, Math.floor(this.adapter.maxParameters / Math.max(1, columns.length))));
+      const perStatement = Math.max(
+        1,
+        Math.min(maxRows, Math.floor(this.adapter.maxParameters / Math.max(1, columns.length))),
+      );
       if (last && last.rows.length < perStatement && last.columns.join('\u0000') === columns.join('\u0000')) {
         last.rows.push(row);
       } else {
@@ -207,8 +228,12 @@ export abstract class KyselyConnector implements Connector {
     for (const name of table.primaryKey) {
       const column = table.columns.find((c) => c.name === name)!;
       if (row[name] !== undefined && row[name] !== null) key[name] = row[name];
-      else if (column.autoIncrement && insertId !== undefined) key[name] = this.adapter.decode(column, insertId);
-      else throw badRequest('missing_value', `key column "${name}" has no value and is not generated`, { field: name });
+      else if (column.autoIncrement && insertId !== undefined)
+        key[name] = this.adapter.decode(column, insertId);
+      else
+        throw badRequest('missing_value', `key column "${name}" has no value and is not generated`, {
+          field: name,
+        });
     }
     const found = table.primaryKey.length > 0 ? await this.getByKey(table, key) : null;
     return found ?? row;
@@ -236,14 +261,17 @@ export abstract class KyselyConnector implements Connector {
   }
 
   async delete(table: TableSchema, key: RowKey): Promise<boolean> {
-    const { affected } = await this.run(sql`delete from ${this.adapter.table(table)} where ${this.keyPredicate(table, key)}`);
+    const { affected } = await this.run(
+      sql`delete from ${this.adapter.table(table)} where ${this.keyPredicate(table, key)}`,
+    );
     return affected > 0;
   }
 
   async upsert(table: TableSchema, rows: Row[], conflictColumns?: string[]): Promise<Row[]> {
     if (rows.length === 0) return [];
     const conflict = conflictColumns ?? table.primaryKey;
-    if (conflict.length === 0) throw badRequest('no_primary_key', `upsert into "${table.name}" needs conflict columns`);
+    if (conflict.length === 0)
+      throw badRequest('no_primary_key', `upsert into "${table.name}" needs conflict columns`);
     for (const name of conflict) {
       if (!table.columns.some((c) => c.name === name)) {
         throw badRequest('unknown_field', `unknown conflict column "${name}"`, { field: name });
@@ -255,7 +283,8 @@ export abstract class KyselyConnector implements Connector {
       const batch = self.adapter.returning ? self.adapter.returningBatchRows : Number.MAX_SAFE_INTEGER;
       for (const chunk of self.chunks(rows, batch)) {
         for (const name of conflict) {
-          if (!chunk.columns.includes(name)) throw badRequest('missing_value', `upsert row lacks conflict column "${name}"`, { field: name });
+          if (!chunk.columns.includes(name))
+            throw badRequest('missing_value', `upsert row lacks conflict column "${name}"`, { field: name });
         }
         const statement = sql`${self.insertSql(table, chunk.columns, chunk.rows)} ${self.adapter.upsertClause(chunk.columns, conflict)}`;
         if (self.adapter.returning) {
@@ -280,7 +309,10 @@ export abstract class KyselyConnector implements Connector {
   }
 
   /** Default bulk load: multi-row INSERTs in one transaction. Engines override with COPY / LOAD DATA. */
-  async bulkLoad(table: TableSchema, batches: AsyncIterable<Row[]> | Iterable<Row[]>): Promise<{ rows: number }> {
+  async bulkLoad(
+    table: TableSchema,
+    batches: AsyncIterable<Row[]> | Iterable<Row[]>,
+  ): Promise<{ rows: number }> {
     return this.transaction(async (tx) => {
       const self = tx as KyselyConnector;
       let count = 0;
@@ -321,12 +353,15 @@ export abstract class KyselyConnector implements Connector {
 
   async alterTable(table: TableSchema, changes: AlterTableChange[]): Promise<void> {
     await this.transaction(async (tx) => {
-      for (const statement of alterTableSql(table, changes, this.adapter)) await (tx as KyselyConnector).run(statement);
+      for (const statement of alterTableSql(table, changes, this.adapter))
+        await (tx as KyselyConnector).run(statement);
     });
   }
 
   async dropTable(table: TableSchema): Promise<void> {
-    await this.run(sql`drop ${sql.raw(table.kind === 'view' ? 'view' : 'table')} ${this.adapter.table(table)}`);
+    await this.run(
+      sql`drop ${sql.raw(table.kind === 'view' ? 'view' : 'table')} ${this.adapter.table(table)}`,
+    );
   }
 }
 

@@ -50,7 +50,9 @@ export function bindNamed(
     } else if (ch === ':' && /[A-Za-z_]/.test(next ?? '')) {
       const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1))![0];
       if (!(name in bindings)) {
-        throw badRequest('missing_binding', `SQL uses :${name} but bindings has no "${name}"`, { binding: name });
+        throw badRequest('missing_binding', `SQL uses :${name} but bindings has no "${name}"`, {
+          binding: name,
+        });
       }
       used.add(name);
       params.push(bindings[name]);
@@ -63,9 +65,13 @@ export function bindNamed(
   }
   const unused = Object.keys(bindings).filter((k) => !used.has(k));
   if (unused.length > 0) {
-    throw badRequest('unused_binding', `bindings ${unused.map((u) => `"${u}"`).join(', ')} not used in the SQL`, {
-      bindings: unused,
-    });
+    throw badRequest(
+      'unused_binding',
+      `bindings ${unused.map((u) => `"${u}"`).join(', ')} not used in the SQL`,
+      {
+        bindings: unused,
+      },
+    );
   }
   return { sql: out, params };
 }

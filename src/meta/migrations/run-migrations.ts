@@ -12,7 +12,9 @@ const TABLE = 'braid_migration';
  */
 export async function runMetaMigrations(db: Kysely<any>, engine: 'sqlite' | 'postgres'): Promise<string[]> {
   try {
-    await sql`create table if not exists ${sql.id(TABLE)} (name varchar(255) primary key, timestamp varchar(255) not null)`.execute(db);
+    await sql`create table if not exists ${sql.id(TABLE)} (name varchar(255) primary key, timestamp varchar(255) not null)`.execute(
+      db,
+    );
   } catch (err) {
     // PostgreSQL's "if not exists" can still collide with a concurrent creator; the table is there then.
     if (!(await tableReadable(db))) throw err;
@@ -31,7 +33,9 @@ export async function runMetaMigrations(db: Kysely<any>, engine: 'sqlite' | 'pos
     for (const name of Object.keys(META_MIGRATIONS).sort()) {
       if (applied.has(name)) continue;
       await META_MIGRATIONS[name]!.up(trx);
-      await sql`insert into ${sql.id(TABLE)} (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(trx);
+      await sql`insert into ${sql.id(TABLE)} (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(
+        trx,
+      );
       ran.push(name);
     }
     return ran;

@@ -19,7 +19,10 @@ export function authRoutes(app: FastifyInstance, auth: AuthPort): void {
           properties: { email: { type: 'string', minLength: 1 }, password: { type: 'string', minLength: 1 } },
           required: ['email', 'password'],
         },
-        response: { 200: { type: 'object', properties: { user: userSchema, expiresAt: { type: 'string' } } }, ...errorResponses },
+        response: {
+          200: { type: 'object', properties: { user: userSchema, expiresAt: { type: 'string' } } },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -36,16 +39,23 @@ export function authRoutes(app: FastifyInstance, auth: AuthPort): void {
     },
   );
 
-  app.post('/api/auth/logout', { config: { public: true }, schema: { tags: ['auth'] } }, async (request, reply) => {
-    const token = request.cookies[SESSION_COOKIE];
-    if (token) await auth.logout(token);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return { ok: true };
-  });
+  app.post(
+    '/api/auth/logout',
+    { config: { public: true }, schema: { tags: ['auth'] } },
+    async (request, reply) => {
+      const token = request.cookies[SESSION_COOKIE];
+      if (token) await auth.logout(token);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return { ok: true };
+    },
+  );
 
   app.get(
     '/api/auth/me',
-    { config: { role: 'app_user' }, schema: { tags: ['auth'], response: { 200: { type: 'object', properties: { user: userSchema } } } } },
+    {
+      config: { role: 'app_user' },
+      schema: { tags: ['auth'], response: { 200: { type: 'object', properties: { user: userSchema } } } },
+    },
     async (request) => ({ user: request.user }),
   );
 
@@ -60,7 +70,12 @@ export function authRoutes(app: FastifyInstance, auth: AuthPort): void {
           201: {
             type: 'object',
             description: 'The key is shown once; only its hash is stored',
-            properties: { id: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string' }, key: { type: 'string' } },
+            properties: {
+              id: { type: 'string' },
+              name: { type: 'string' },
+              prefix: { type: 'string' },
+              key: { type: 'string' },
+            },
           },
           ...errorResponses,
         },
@@ -75,7 +90,13 @@ export function authRoutes(app: FastifyInstance, auth: AuthPort): void {
 
   app.get(
     '/api/users',
-    { config: { role: 'admin' }, schema: { tags: ['users'], response: { 200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } } } } },
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['users'],
+        response: { 200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } } },
+      },
+    },
     async () => ({ users: await auth.listUsers() }),
   );
 
@@ -100,7 +121,9 @@ export function authRoutes(app: FastifyInstance, auth: AuthPort): void {
     },
     async (request, reply) => {
       reply.status(201);
-      return auth.createUser(request.body as { email: string; password: string; role: 'admin' | 'builder' | 'app_user' });
+      return auth.createUser(
+        request.body as { email: string; password: string; role: 'admin' | 'builder' | 'app_user' },
+      );
     },
   );
 }

@@ -38,7 +38,14 @@ export function builtinRoutes(app: FastifyInstance, builtin: BuiltinTablesServic
             primaryKey: { type: 'array', items: { type: 'string' } },
             uniqueIndexes: {
               type: 'array',
-              items: { type: 'object', properties: { name: { type: 'string' }, columns: { type: 'array', items: { type: 'string' } } }, required: ['name', 'columns'] },
+              items: {
+                type: 'object',
+                properties: {
+                  name: { type: 'string' },
+                  columns: { type: 'array', items: { type: 'string' } },
+                },
+                required: ['name', 'columns'],
+              },
             },
           },
           required: ['name', 'columns'],
@@ -60,7 +67,11 @@ export function builtinRoutes(app: FastifyInstance, builtin: BuiltinTablesServic
         tags,
         summary: 'Add, drop or rename columns of a built-in table',
         params: { type: 'object', properties: { table: { type: 'string' } }, required: ['table'] },
-        body: { type: 'object', properties: { changes: { type: 'array', minItems: 1 } }, required: ['changes'] },
+        body: {
+          type: 'object',
+          properties: { changes: { type: 'array', minItems: 1 } },
+          required: ['changes'],
+        },
         response: { 200: tableAnswer, ...errorResponses },
       },
     },
@@ -69,7 +80,13 @@ export function builtinRoutes(app: FastifyInstance, builtin: BuiltinTablesServic
 
   app.delete(
     '/api/sources/builtin/tables/:table',
-    { schema: { tags, params: { type: 'object', properties: { table: { type: 'string' } }, required: ['table'] }, response: noContentResponses } },
+    {
+      schema: {
+        tags,
+        params: { type: 'object', properties: { table: { type: 'string' } }, required: ['table'] },
+        response: noContentResponses,
+      },
+    },
     async (request, reply) => {
       await builtin.drop((request.params as { table: string }).table);
       return reply.code(204).send();

@@ -2,7 +2,16 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { RowsService } from '../../services/rows-service.js';
 import type { SourcesService } from '../../services/sources-service.js';
-import { noContentResponses, errorResponses, listQuerySchema, pageSchema, rowParams, rowSchema, sourceIdParams, tableParams } from '../schemas.js';
+import {
+  noContentResponses,
+  errorResponses,
+  listQuerySchema,
+  pageSchema,
+  rowParams,
+  rowSchema,
+  sourceIdParams,
+  tableParams,
+} from '../schemas.js';
 
 type TableParams = { id: string; table: string };
 type RowParams = TableParams & { key: string };
@@ -18,14 +27,32 @@ const plainJson = (data: unknown): string => JSON.stringify(data);
 export function rowsRoutes(app: FastifyInstance, rows: RowsService, sources: SourcesService): void {
   const tags = ['rows'];
 
-  app.get('/api/sources/:id/tables/:table', { schema: { tags: ['sources'], summary: 'Schema of one table', params: tableParams, response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses } } }, async (request) => {
-    const { id, table } = request.params as TableParams;
-    return (await sources.resolveTable(id, table)).table;
-  });
+  app.get(
+    '/api/sources/:id/tables/:table',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Schema of one table',
+        params: tableParams,
+        response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id, table } = request.params as TableParams;
+      return (await sources.resolveTable(id, table)).table;
+    },
+  );
 
   app.get(
     '/api/sources/:id/tables/:table/rows',
-    { schema: { tags, params: tableParams, querystring: listQuerySchema, response: { 200: pageSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        params: tableParams,
+        querystring: listQuerySchema,
+        response: { 200: pageSchema, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const { id, table } = request.params as TableParams;
       const page = await rows.list(id, table, request.query as Record<string, string>);
@@ -41,7 +68,15 @@ export function rowsRoutes(app: FastifyInstance, rows: RowsService, sources: Sou
         tags,
         summary: 'Every matching row as newline-delimited JSON, streamed with constant memory',
         params: tableParams,
-        querystring: { type: 'object', properties: { filter: { type: 'string' }, sort: { type: 'string' }, batchSize: { type: 'integer', minimum: 1, maximum: 10000 } }, additionalProperties: false },
+        querystring: {
+          type: 'object',
+          properties: {
+            filter: { type: 'string' },
+            sort: { type: 'string' },
+            batchSize: { type: 'integer', minimum: 1, maximum: 10000 },
+          },
+          additionalProperties: false,
+        },
       },
     },
     async (request, reply) => {
@@ -90,10 +125,16 @@ export function rowsRoutes(app: FastifyInstance, rows: RowsService, sources: Sou
         params: tableParams,
         body: {
           type: 'object',
-          properties: { rows: { type: 'array', items: rowSchema }, conflictColumns: { type: 'array', items: { type: 'string' } } },
+          properties: {
+            rows: { type: 'array', items: rowSchema },
+            conflictColumns: { type: 'array', items: { type: 'string' } },
+          },
           required: ['rows'],
         },
-        response: { 200: { type: 'object', properties: { rows: { type: 'array', items: rowSchema } } }, ...errorResponses },
+        response: {
+          200: { type: 'object', properties: { rows: { type: 'array', items: rowSchema } } },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -102,10 +143,14 @@ export function rowsRoutes(app: FastifyInstance, rows: RowsService, sources: Sou
     },
   );
 
-  app.get('/api/sources/:id/tables/:table/rows/:key', { schema: { tags, params: rowParams, response: { 200: rowSchema, ...errorResponses } } }, async (request) => {
-    const { id, table, key } = request.params as RowParams;
-    return rows.get(id, table, key);
-  });
+  app.get(
+    '/api/sources/:id/tables/:table/rows/:key',
+    { schema: { tags, params: rowParams, response: { 200: rowSchema, ...errorResponses } } },
+    async (request) => {
+      const { id, table, key } = request.params as RowParams;
+      return rows.get(id, table, key);
+    },
+  );
 
   app.patch(
     '/api/sources/:id/tables/:table/rows/:key',
@@ -116,11 +161,15 @@ export function rowsRoutes(app: FastifyInstance, rows: RowsService, sources: Sou
     },
   );
 
-  app.delete('/api/sources/:id/tables/:table/rows/:key', { schema: { tags, params: rowParams, response: noContentResponses } }, async (request, reply) => {
-    const { id, table, key } = request.params as RowParams;
-    await rows.delete(id, table, key);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/api/sources/:id/tables/:table/rows/:key',
+    { schema: { tags, params: rowParams, response: noContentResponses } },
+    async (request, reply) => {
+      const { id, table, key } = request.params as RowParams;
+      await rows.delete(id, table, key);
+      return reply.code(204).send();
+    },
+  );
 
   app.post(
     '/api/sources/:id/query',
@@ -131,12 +180,22 @@ export function rowsRoutes(app: FastifyInstance, rows: RowsService, sources: Sou
         params: sourceIdParams,
         body: {
           type: 'object',
-          properties: { sql: { type: 'string', minLength: 1 }, bindings: { anyOf: [{ type: 'object', additionalProperties: true }, { type: 'array' }] } },
+          properties: {
+            sql: { type: 'string', minLength: 1 },
+            bindings: { anyOf: [{ type: 'object', additionalProperties: true }, { type: 'array' }] },
+          },
           required: ['sql'],
           additionalProperties: false,
         },
         response: {
-          200: { type: 'object', properties: { rows: { type: 'array', items: rowSchema }, affectedRows: { type: 'integer' }, columns: { type: 'array', items: { type: 'string' } } } },
+          200: {
+            type: 'object',
+            properties: {
+              rows: { type: 'array', items: rowSchema },
+              affectedRows: { type: 'integer' },
+              columns: { type: 'array', items: { type: 'string' } },
+            },
+          },
           ...errorResponses,
         },
       },
