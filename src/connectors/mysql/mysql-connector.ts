@@ -9,7 +9,7 @@ import type { Sql } from '../shared/dialect-adapter.js';
 import { compileFilter } from '../shared/filter-compiler.js';
 import { orderByClause } from '../shared/keyset.js';
 import { bindNamed } from '../shared/named-bindings.js';
-import { KyselyConnector, normalizeRawRow } from '../shared/kysely-connector.js';
+import { KyselyConnector, toRawResult } from '../shared/kysely-connector.js';
 import { MysqlAdapter } from './mysql-adapter.js';
 import { loadDataLocal } from './mysql-bulk-load.js';
 import { poolOptions, resolveTarget, type MysqlTarget } from './mysql-config.js';
@@ -117,17 +117,11 @@ export class MysqlConnector extends KyselyConnector {
     sqlText: string,
     bindings?: Record<string, unknown> | unknown[],
   ): Promise<RawResult> {
-    const { sql: text, params } = bindNamed(sqlText, bindings, this.mysql.placeholder);
+    const { sql: text, params } = bindNamed(sqlText, bindings, this.mysql.placeholder, true);
     const compiled = CompiledQuery.raw(inlineParams(text, params), []);
     const execute = async (): Promise<RawResult> => {
       try {
-        const result = await this.db.executeQuery<Row>(compiled);
-        const rows = result.rows.map(normalizeRawRow);
-        return {
-          rows,
-          ...(result.numAffectedRows !== undefined ? { affectedRows: Number(result.numAffectedRows) } : {}),
-          columns: rows[0] ? Object.keys(rows[0]) : [],
-        };
+        return toRawResult(await this.db.executeQuery<Row>(compiled));
       } catch (err) {
         throw this.mysql.translateError(err, text, params);
       }

@@ -1,5 +1,6 @@
 import mysql from 'mysql2';
 import { badRequest } from '../../model/errors.js';
+import { skipQuoted } from '../shared/named-bindings.js';
 
 /**
  * Inlines `?` parameters into user SQL, skipping string literals, quoted identifiers and comments.
@@ -16,7 +17,7 @@ export function inlineParams(text: string, params: readonly unknown[]): string {
     const ch = text[i]!;
     const next = text[i + 1];
     let end = i + 1;
-    if (ch === "'" || ch === '"' || ch === '`') end = skipQuoted(text, i, ch);
+    if (ch === "'" || ch === '"' || ch === '`') end = skipQuoted(text, i, ch, true);
     // MySQL needs whitespace after `--` for a comment (`5--1` is arithmetic).
     else if ((ch === '-' && next === '-' && /\s/.test(text[i + 2] ?? ' ')) || ch === '#')
       end = lineEnd(text, i);
@@ -48,25 +49,6 @@ function toDriverValue(value: unknown): unknown {
     return JSON.stringify(value);
   }
   return value;
-}
-
-function skipQuoted(text: string, start: number, quote: string): number {
-  let i = start + 1;
-  while (i < text.length) {
-    if (text[i] === '\\' && quote !== '`') {
-      i += 2;
-      continue;
-    }
-    if (text[i] === quote) {
-      if (text[i + 1] === quote) {
-        i += 2;
-        continue;
-      }
-      return i + 1;
-    }
-    i++;
-  }
-  return text.length;
 }
 
 function lineEnd(text: string, start: number): number {

@@ -1,5 +1,5 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
-import { badRequest } from '../../model/errors.js';
+import { badRequest, BraidError } from '../../model/errors.js';
 import { bindFilter, type Filter } from '../../model/filter.js';
 import {
   clampLimit,
@@ -147,10 +147,13 @@ export abstract class KyselyConnector implements Connector {
 
   /**
    * Default streaming: keyset pages over the resolved sort. Constant memory and no long-lived
-   * server cursor; engines with a cheaper native cursor override it.
+   * server cursor; engines with a cheaper native cursor override it. A cursor that comes back (a
+   * stored value that does not survive decode + encode, like a UUID kept as a BLOB) stops the
+   * stream with an error instead of yielding the same rows forever.
    */
   async *stream(table: TableSchema, query: StreamQuery = {}): AsyncIterable<Row[]> {
     const batchSize = query.batchSize ?? 1000;
+    const recent: string[] = [];
     let cursor: string | undefined;
     for (;;) {
       const page = await this.select(table, {
@@ -161,6 +164,12 @@ export abstract class KyselyConnector implements Connector {
       });
       if (page.rows.length > 0) yield page.rows;
       if (!page.next) return;
+      if (recent.includes(page.next)) {
+        const message = `reading "${table.name}" stopped: stored sort values cannot be compared back`;
+        throw new BraidError(500, 'stream_stalled', message, { table: table.name });
+      }
+      recent.push(page.next);
+      if (recent.length > 8) recent.shift();
       cursor = page.next;
     }
   }
@@ -335,13 +344,7 @@ export abstract class KyselyConnector implements Connector {
     const { sql: text, params } = bindNamed(sqlText, bindings, this.adapter.placeholder);
     const compiled = CompiledQuery.raw(text, params.map(normalizeParam));
     try {
-      const result = await this.db.executeQuery<Row>(compiled);
-      const rows = result.rows.map(normalizeRawRow);
-      return {
-        rows,
-        ...(result.numAffectedRows !== undefined ? { affectedRows: Number(result.numAffectedRows) } : {}),
-        columns: rows[0] ? Object.keys(rows[0]) : [],
-      };
+      return toRawResult(await this.db.executeQuery<Row>(compiled));
     } catch (err) {
       throw this.adapter.translateError(err, text, params);
     }
@@ -370,6 +373,16 @@ function normalizeParam(value: unknown): unknown {
     return JSON.stringify(value);
   }
   return value;
+}
+
+/** A driver answer to user SQL as Braid answers it: JSON-safe rows, affected rows, column names. */
+export function toRawResult(result: { rows: Row[]; numAffectedRows?: bigint }): RawResult {
+  const rows = result.rows.map(normalizeRawRow);
+  return {
+    rows,
+    ...(result.numAffectedRows !== undefined ? { affectedRows: Number(result.numAffectedRows) } : {}),
+    columns: rows[0] ? Object.keys(rows[0]) : [],
+  };
 }
 
 /** Raw query answers have no schema: make values JSON-safe and lossless by their runtime type. */

@@ -10,6 +10,7 @@ export function bindNamed(
   text: string,
   bindings: Record<string, unknown> | unknown[] | undefined,
   placeholder: (index: number) => string,
+  backslashEscapes = false,
 ): { sql: string; params: unknown[] } {
   if (bindings === undefined || Array.isArray(bindings)) return { sql: text, params: bindings ?? [] };
   const params: unknown[] = [];
@@ -20,7 +21,7 @@ export function bindNamed(
     const ch = text[i]!;
     const next = text[i + 1];
     if (ch === "'" || ch === '"' || ch === '`') {
-      const end = skipQuoted(text, i, ch);
+      const end = skipQuoted(text, i, ch, backslashEscapes);
       out += text.slice(i, end);
       i = end;
     } else if (ch === '-' && next === '-') {
@@ -76,10 +77,15 @@ export function bindNamed(
   return { sql: out, params };
 }
 
-function skipQuoted(text: string, start: number, quote: string): number {
+/**
+ * The end of a quoted literal or identifier starting at `start`. A doubled quote stays inside;
+ * a backslash escapes the next character only in MySQL string literals (`backslashEscapes`), not
+ * in identifiers nor on engines with standard strings.
+ */
+export function skipQuoted(text: string, start: number, quote: string, backslashEscapes: boolean): number {
   let i = start + 1;
   while (i < text.length) {
-    if (text[i] === '\\' && quote !== '"') {
+    if (backslashEscapes && text[i] === '\\' && quote !== '`') {
       i += 2;
       continue;
     }

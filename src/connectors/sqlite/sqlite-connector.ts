@@ -3,7 +3,7 @@ import { Kysely, sql } from 'kysely';
 import { BraidError, QueryError, badRequest } from '../../model/errors.js';
 import type { AlterTableChange, DatabaseSchema, TableSchema } from '../../model/schema.js';
 import type { Row } from '../../model/values.js';
-import type { Capabilities, Connector, StreamQuery, TestResult } from '../connector.js';
+import type { Capabilities, Connector, TestResult } from '../connector.js';
 import { KyselyConnector } from '../shared/kysely-connector.js';
 import { sqliteAdapter } from './sqlite-adapter.js';
 import { bulkLoadSqlite } from './sqlite-bulk-load.js';
@@ -12,9 +12,6 @@ import { BraidSqliteDialect } from './sqlite-dialect.js';
 import { isDriverError, translateSqliteError } from './sqlite-errors.js';
 import { introspectSqlite } from './sqlite-introspector.js';
 import { checkWritableLength } from './sqlite-values.js';
-
-/** Cursors remembered by `stream` to notice it is going round in circles. */
-const STALL_WINDOW = 16;
 
 /** The opened better-sqlite3 database, shared by a connector and the ones bound to its transactions. */
 class SqliteFile {
@@ -109,34 +106,6 @@ export class SqliteConnector extends KyselyConnector {
 
   introspect(): Promise<DatabaseSchema> {
     return introspectSqlite(async (query) => (await this.run(query)).rows as never[]);
-  }
-
-  /**
-   * Keyset pages, as the base class does, plus a guard: a cursor that comes back (a stored value
-   * that does not survive decode + encode, like a UUID kept as a BLOB in a UUID column) stops the
-   * stream with an error instead of yielding the same rows forever.
-   */
-  override async *stream(table: TableSchema, query: StreamQuery = {}): AsyncIterable<Row[]> {
-    const batchSize = query.batchSize ?? 1000;
-    const recent: string[] = [];
-    let cursor: string | undefined;
-    for (;;) {
-      const page = await this.select(table, {
-        ...(query.filter ? { filter: query.filter } : {}),
-        ...(query.sort ? { sort: query.sort } : {}),
-        limit: batchSize,
-        ...(cursor ? { cursor } : {}),
-      });
-      if (page.rows.length > 0) yield page.rows;
-      if (!page.next) return;
-      if (recent.includes(page.next)) {
-        const message = `reading "${table.name}" stopped: stored sort values cannot be compared back`;
-        throw new BraidError(500, 'stream_stalled', message, { table: table.name });
-      }
-      recent.push(page.next);
-      if (recent.length > STALL_WINDOW) recent.shift();
-      cursor = page.next;
-    }
   }
 
   /** Every write (insert, update, upsert) encodes its rows here: lengths are checked on the way. */
