@@ -51,7 +51,9 @@ function createTable(engine: Engine, i: number, qualify: (name: string) => strin
   const parts = [...COLUMNS[engine]];
   // SQLite only declares foreign keys inside CREATE TABLE; the others do too, which keeps one shape.
   if (i % 2 === 1) {
-    parts.push(`constraint ${tableName(i)}_parent_fk foreign key (parent_id) references ${qualify(tableName(i - 1))} (id)`);
+    parts.push(
+      `constraint ${tableName(i)}_parent_fk foreign key (parent_id) references ${qualify(tableName(i - 1))} (id)`,
+    );
   }
   const statements = [`create table ${qualify(tableName(i))} (${parts.join(', ')})`];
   if (i % 2 === 0) {
@@ -62,17 +64,24 @@ function createTable(engine: Engine, i: number, qualify: (name: string) => strin
 }
 
 /** Statements in creation order, in batches that each fit comfortably in one transaction. */
-export function fixtureBatches(engine: Engine, qualify: (name: string) => string, batchTables = 100): string[][] {
+export function fixtureBatches(
+  engine: Engine,
+  qualify: (name: string) => string,
+  batchTables = 100,
+): string[][] {
   const batches: string[][] = [];
   for (let start = 0; start < TABLES; start += batchTables) {
     const batch: string[] = [];
-    for (let i = start; i < Math.min(TABLES, start + batchTables); i++) batch.push(...createTable(engine, i, qualify));
+    for (let i = start; i < Math.min(TABLES, start + batchTables); i++)
+      batch.push(...createTable(engine, i, qualify));
     batches.push(batch);
   }
   const views: string[] = [];
   for (let v = 0; v < VIEWS; v++) {
     const source = qualify(tableName(v * (TABLES / VIEWS)));
-    views.push(`create view ${qualify(viewName(v))} as select id, code, amount from ${source} where active = ${engine === 'postgres' ? 'true' : '1'}`);
+    views.push(
+      `create view ${qualify(viewName(v))} as select id, code, amount from ${source} where active = ${engine === 'postgres' ? 'true' : '1'}`,
+    );
   }
   batches.push(views);
   return batches;
@@ -80,10 +89,13 @@ export function fixtureBatches(engine: Engine, qualify: (name: string) => string
 
 /** Drop statements in batches, children before parents, so no batch needs CASCADE over thousands of objects. */
 export function dropBatches(qualify: (name: string) => string, batchTables = 100): string[][] {
-  const batches: string[][] = [[...Array.from({ length: VIEWS }, (_, v) => `drop view if exists ${qualify(viewName(v))}`)]];
+  const batches: string[][] = [
+    [...Array.from({ length: VIEWS }, (_, v) => `drop view if exists ${qualify(viewName(v))}`)],
+  ];
   for (let end = TABLES; end > 0; end -= batchTables) {
     const batch: string[] = [];
-    for (let i = end - 1; i >= Math.max(0, end - batchTables); i--) batch.push(`drop table if exists ${qualify(tableName(i))}`);
+    for (let i = end - 1; i >= Math.max(0, end - batchTables); i--)
+      batch.push(`drop table if exists ${qualify(tableName(i))}`);
     batches.push(batch);
   }
   return batches;

@@ -8,8 +8,21 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createConnector } from '../src/connectors/create-connector.js';
 import type { Connector } from '../src/connectors/connector.js';
-import { TABLES, VIEWS, dropBatches, fixtureBatches } from './introspect-fixtures.js';
-import { MYSQL_URL, POSTGRES_URL, log, median, ratio, uniqueName, type BenchResult } from './support.js';
+import { TABLES, VIEWS, dropBatches, fixtureBatches, tableName } from './introspect-fixtures.js';
+import {
+  MYSQL_URL,
+  POSTGRES_URL,
+  addSource,
+  expectJson,
+  log,
+  median,
+  ms,
+  ratio,
+  registerCleanup,
+  startInProcessBraid,
+  uniqueName,
+  type BenchResult,
+} from './support.js';
 
 /**
  * connector.introspect() on a 2,000-table database per engine, against the engine's own schema
@@ -26,6 +39,33 @@ interface EngineTiming {
   native: { tool: string; seconds: number } | null;
   nativeMissing?: string;
   objects: string;
+  /** p50 of one rows request on this big source through the API (PostgreSQL only). */
+  rowsRequestMs?: number;
+}
+
+/**
+ * A one-row page of one table of the 2,000-table source over HTTP: what a request pays for the
+ * size of the source's schema (the services keep it parsed, see SourcesService.schema).
+ */
+async function rowsRequestP50(schema: string): Promise<number> {
+  const braid = await startInProcessBraid();
+  try {
+    const id = await addSource(braid.baseUrl, braid.headers, {
+      name: 'big',
+      kind: 'postgres',
+      config: { url: POSTGRES_URL, schemas: [schema] },
+    });
+    const url = `${braid.baseUrl}/api/sources/${id}/tables/${encodeURIComponent(`${schema}.${tableName(0)}`)}/rows?limit=1`;
+    const times: number[] = [];
+    for (let i = 0; i < 250; i++) {
+      const start = performance.now();
+      await expectJson(await fetch(url, { headers: braid.headers }), 'rows of the big source');
+      if (i >= 50) times.push(performance.now() - start); // the first fetches the schema
+    }
+    return median(times);
+  } finally {
+    await braid.close();
+  }
 }
 
 async function medianSeconds(fn: () => Promise<unknown>): Promise<number> {
@@ -43,7 +83,13 @@ async function findTool(...names: string[]): Promise<string | null> {
   for (const name of names) {
     for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
       const candidate = path.join(dir, name);
-      if (await fs.access(candidate, fs.constants.X_OK).then(() => true, () => false)) return candidate;
+      if (
+        await fs.access(candidate, fs.constants.X_OK).then(
+          () => true,
+          () => false,
+        )
+      )
+        return candidate;
     }
   }
   return null;
@@ -52,7 +98,10 @@ async function findTool(...names: string[]): Promise<string | null> {
 /** Runs a tool to completion, draining its output (the dump), and fails on a non-zero exit. */
 function runTool(command: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let bytes = 0;
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length));
@@ -73,8 +122,15 @@ async function timeIntrospect(connector: Connector): Promise<{ seconds: number; 
     const views = schema.tables.filter((t) => t.kind === 'view').length;
     const fks = schema.tables.reduce((n, t) => n + t.foreignKeys.length, 0);
     const uniques = schema.tables.reduce((n, t) => n + t.uniqueIndexes.length, 0);
-    if (schema.tables.length !== TABLES + VIEWS || views !== VIEWS || fks !== TABLES / 2 || uniques !== TABLES / 2) {
-      throw new Error(`introspection answered ${schema.tables.length} tables, ${views} views, ${fks} foreign keys, ${uniques} unique indexes`);
+    if (
+      schema.tables.length !== TABLES + VIEWS ||
+      views !== VIEWS ||
+      fks !== TABLES / 2 ||
+      uniques !== TABLES / 2
+    ) {
+      throw new Error(
+        `introspection answered ${schema.tables.length} tables, ${views} views, ${fks} foreign keys, ${uniques} unique indexes`,
+      );
     }
     summary = `${schema.tables.length - views} tables, ${views} views, ${fks} foreign keys, ${uniques} unique indexes`;
   });
@@ -86,11 +142,24 @@ async function benchPostgres(): Promise<EngineTiming> {
   const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
   const qualify = (name: string) => `${pg.escapeIdentifier(schema)}.${name}`;
   let connector: Connector | undefined;
+  const cleanup = registerCleanup(`schema ${schema}`, async () => {
+    await connector?.close().catch(() => {});
+    try {
+      // Dropped in batches: one DROP SCHEMA CASCADE would lock every table and index at once and
+      // can exhaust the server's lock table (max_locks_per_transaction).
+      for (const batch of dropBatches(qualify)) await pool.query(batch.join(';\n'));
+      await pool.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`);
+    } finally {
+      await pool.end();
+    }
+  });
   try {
     log(`PostgreSQL: creating ${TABLES} tables in schema ${schema}`);
     await pool.query(`create schema ${pg.escapeIdentifier(schema)}`);
     // A multi-statement simple query runs as one transaction: 100 tables per round trip.
+    const created = performance.now();
     for (const batch of fixtureBatches('postgres', qualify)) await pool.query(batch.join(';\n'));
+    log(`created in ${((performance.now() - created) / 1000).toFixed(1)} s; timing introspect() and pg_dump`);
     connector = createConnector('postgres', { url: POSTGRES_URL, schemas: [schema] });
     const braid = await timeIntrospect(connector);
     const pgDump = await findTool('pg_dump');
@@ -98,21 +167,36 @@ async function benchPostgres(): Promise<EngineTiming> {
     if (pgDump) {
       const url = new URL(POSTGRES_URL);
       // Connection parts as options and the password in the environment: never on a command line.
-      const args = ['--schema-only', '-n', schema, '-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres'), decodeURIComponent(url.pathname.slice(1))];
-      native = { tool: 'pg_dump --schema-only', seconds: await medianSeconds(() => runTool(pgDump, args, { PGPASSWORD: decodeURIComponent(url.password) })) };
+      const args = [
+        '--schema-only',
+        '-n',
+        schema,
+        '-h',
+        url.hostname,
+        '-p',
+        url.port || '5432',
+        '-U',
+        decodeURIComponent(url.username || 'postgres'),
+        decodeURIComponent(url.pathname.slice(1)),
+      ];
+      native = {
+        tool: 'pg_dump --schema-only',
+        seconds: await medianSeconds(() =>
+          runTool(pgDump, args, { PGPASSWORD: decodeURIComponent(url.password) }),
+        ),
+      };
     }
-    return { engine: 'PostgreSQL', braidSeconds: braid.seconds, native, objects: braid.objects, ...(pgDump ? {} : { nativeMissing: 'pg_dump not installed' }) };
+    const rowsRequestMs = await rowsRequestP50(schema);
+    return {
+      engine: 'PostgreSQL',
+      braidSeconds: braid.seconds,
+      native,
+      objects: braid.objects,
+      rowsRequestMs,
+      ...(pgDump ? {} : { nativeMissing: 'pg_dump not installed' }),
+    };
   } finally {
-    await connector?.close().catch(() => {});
-    // Dropped in batches: one DROP SCHEMA CASCADE would lock every table and index at once and can
-    // exhaust the server's lock table (max_locks_per_transaction).
-    try {
-      for (const batch of dropBatches(qualify)) await pool.query(batch.join(';\n'));
-      await pool.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`);
-    } catch (err) {
-      log(`dropping schema ${schema} failed: ${String(err)}`);
-    }
-    await pool.end();
+    await cleanup();
   }
 }
 
@@ -121,26 +205,53 @@ async function benchMysql(): Promise<EngineTiming> {
   const url = new URL(MYSQL_URL);
   const admin = await mysql.createConnection({ uri: MYSQL_URL, multipleStatements: true });
   let connector: Connector | undefined;
+  const cleanup = registerCleanup(`database ${database}`, async () => {
+    await connector?.close().catch(() => {});
+    try {
+      await admin.query(`drop database if exists \`${database}\``);
+    } finally {
+      await admin.end();
+    }
+  });
   try {
     log(`MariaDB/MySQL: creating ${TABLES} tables in database ${database}`);
     await admin.query(`create database \`${database}\``);
     await admin.query(`use \`${database}\``);
+    const created = performance.now();
     for (const batch of fixtureBatches('mysql', (name) => name)) await admin.query(batch.join(';\n'));
+    log(
+      `created in ${((performance.now() - created) / 1000).toFixed(1)} s; timing introspect() and the dump`,
+    );
     url.pathname = `/${database}`;
     connector = createConnector('mysql', { url: url.toString() });
     const braid = await timeIntrospect(connector);
     const dump = await findTool('mariadb-dump', 'mysqldump');
     let native: EngineTiming['native'] = null;
     if (dump) {
-      const args = ['--no-data', '-h', url.hostname, '-P', url.port || '3306', '-u', decodeURIComponent(url.username || 'root'), database];
-      const seconds = await medianSeconds(() => runTool(dump, args, url.password ? { MYSQL_PWD: decodeURIComponent(url.password) } : {}));
+      const args = [
+        '--no-data',
+        '-h',
+        url.hostname,
+        '-P',
+        url.port || '3306',
+        '-u',
+        decodeURIComponent(url.username || 'root'),
+        database,
+      ];
+      const seconds = await medianSeconds(() =>
+        runTool(dump, args, url.password ? { MYSQL_PWD: decodeURIComponent(url.password) } : {}),
+      );
       native = { tool: `${path.basename(dump)} --no-data`, seconds };
     }
-    return { engine: 'MariaDB', braidSeconds: braid.seconds, native, objects: braid.objects, ...(dump ? {} : { nativeMissing: 'mariadb-dump/mysqldump not installed' }) };
+    return {
+      engine: 'MariaDB',
+      braidSeconds: braid.seconds,
+      native,
+      objects: braid.objects,
+      ...(dump ? {} : { nativeMissing: 'mariadb-dump/mysqldump not installed' }),
+    };
   } finally {
-    await connector?.close().catch(() => {});
-    await admin.query(`drop database if exists \`${database}\``).catch((err: unknown) => log(`dropping ${database} failed: ${String(err)}`));
-    await admin.end();
+    await cleanup();
   }
 }
 
@@ -148,22 +259,37 @@ async function benchSqlite(): Promise<EngineTiming> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'braid-bench-introspect-'));
   const file = path.join(dir, 'introspect.db');
   let connector: Connector | undefined;
+  const cleanup = registerCleanup(`file ${file}`, async () => {
+    await connector?.close().catch(() => {});
+    await fs.rm(dir, { recursive: true, force: true });
+  });
   try {
     log(`SQLite: creating ${TABLES} tables in a temporary file`);
     const db = new Database(file);
     try {
-      db.exec(`begin;\n${fixtureBatches('sqlite', (name) => name).flat().join(';\n')};\ncommit;`);
+      db.exec(
+        `begin;\n${fixtureBatches('sqlite', (name) => name)
+          .flat()
+          .join(';\n')};\ncommit;`,
+      );
     } finally {
       db.close();
     }
     connector = createConnector('sqlite', { file });
     const braid = await timeIntrospect(connector);
     const sqlite3 = await findTool('sqlite3');
-    const native = sqlite3 ? { tool: 'sqlite3 .schema', seconds: await medianSeconds(() => runTool(sqlite3, [file, '.schema'])) } : null;
-    return { engine: 'SQLite', braidSeconds: braid.seconds, native, objects: braid.objects, ...(sqlite3 ? {} : { nativeMissing: 'sqlite3 CLI not installed: no comparison' }) };
+    const native = sqlite3
+      ? { tool: 'sqlite3 .schema', seconds: await medianSeconds(() => runTool(sqlite3, [file, '.schema'])) }
+      : null;
+    return {
+      engine: 'SQLite',
+      braidSeconds: braid.seconds,
+      native,
+      objects: braid.objects,
+      ...(sqlite3 ? {} : { nativeMissing: 'sqlite3 CLI not installed: no comparison' }),
+    };
   } finally {
-    await connector?.close().catch(() => {});
-    await fs.rm(dir, { recursive: true, force: true });
+    await cleanup();
   }
 }
 
@@ -181,6 +307,7 @@ export async function runIntrospect(): Promise<BenchResult> {
       metrics.push([`${t.engine} ${t.native.tool}`, `${t.native.seconds.toFixed(3)} s`]);
       metrics.push([`${t.engine} Braid/native`, ratio(t.braidSeconds / t.native.seconds)]);
     }
+    if (t.rowsRequestMs !== undefined) metrics.push([`${t.engine} rows request p50`, ms(t.rowsRequestMs)]);
     if (t.nativeMissing) notes.push(`${t.engine}: ${t.nativeMissing}`);
     notes.push(`${t.engine}: ${t.objects}; median of ${RUNS} runs each`);
   }

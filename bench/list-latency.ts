@@ -8,6 +8,7 @@ import {
   ms,
   percentile,
   ratio,
+  registerCleanup,
   seededRandom,
   startInProcessBraid,
   uniqueName,
@@ -27,6 +28,27 @@ const PAGE = 100;
 const WARMUP = Number(process.env.BENCH_LIST_WARMUP ?? 100);
 const ITERATIONS = Number(process.env.BENCH_LIST_ITERATIONS ?? 300);
 const TARGET_RATIO = 1.5;
+
+interface Series {
+  times: number[];
+  cpuMs: number;
+}
+
+const newSeries = (): Series => ({ times: [], cpuMs: 0 });
+
+/** Runs one request, adding its wall time and this process's CPU time to `series` when recording. */
+async function measure<T>(series: Series, record: boolean, fn: () => Promise<T>): Promise<T> {
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  const value = await fn();
+  const elapsed = performance.now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (record) {
+    series.times.push(elapsed);
+    series.cpuMs += (cpu.user + cpu.system) / 1000;
+  }
+  return value;
+}
 
 interface Page {
   rows: { id: string }[];
@@ -72,6 +94,14 @@ export async function runListLatency(): Promise<BenchResult> {
   const schema = uniqueName('braid_bench_list');
   const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
   let braid: InProcessBraid | undefined;
+  const cleanup = registerCleanup(`schema ${schema}`, async () => {
+    await braid?.close().catch((err: unknown) => log(`closing Braid failed: ${String(err)}`));
+    try {
+      await pool.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`);
+    } finally {
+      await pool.end();
+    }
+  });
   try {
     await createTable(pool, schema);
     braid = await startInProcessBraid();
@@ -82,73 +112,84 @@ export async function runListLatency(): Promise<BenchResult> {
     });
     const pageUrl = (customerId: number) =>
       `${braid!.baseUrl}/api/sources/${sourceId}/tables/${encodeURIComponent(`${schema}.orders`)}/rows?` +
-      new URLSearchParams({ filter: JSON.stringify({ field: 'customer_id', op: 'eq', value: customerId }), limit: String(PAGE) });
+      new URLSearchParams({
+        filter: JSON.stringify({ field: 'customer_id', op: 'eq', value: customerId }),
+        limit: String(PAGE),
+      });
     const headers = braid.headers;
+    const healthUrl = `${braid.baseUrl}/api/health`;
     const directSql = `select id, customer_id, email, amount, created_at from ${pg.escapeIdentifier(schema)}.orders
       where customer_id = $1 order by id limit ${PAGE + 1}`;
 
-    const viaApi = async (customerId: number): Promise<[number, Page]> => {
-      const start = performance.now();
-      const response = await fetch(pageUrl(customerId), { headers });
-      const page = await expectJson<Page>(response, 'list rows');
-      return [performance.now() - start, page];
-    };
-    const direct = async (customerId: number): Promise<[number, pg.QueryResult]> => {
-      const start = performance.now();
-      const result = await pool.query(directSql, [customerId]);
-      return [performance.now() - start, result];
-    };
-
     const random = seededRandom(20261124);
     const nextCustomer = () => 1 + Math.floor(random() * CUSTOMERS);
-    const apiTimes: number[] = [];
-    const directTimes: number[] = [];
+    const api = newSeries();
+    const direct = newSeries();
+    // A public request that touches no database: the cost of HTTP itself (client and
+    // server in this process), the floor under any API answer.
+    const floor = newSeries();
     log(`list latency: ${WARMUP} warm-up + ${ITERATIONS} measured requests each`);
     for (let i = 0; i < WARMUP + ITERATIONS; i++) {
       const customerId = nextCustomer();
-      // Alternate which goes first, so neither side always finds the other's pages freshly cached.
-      let apiResult: [number, Page];
-      let directResult: [number, pg.QueryResult];
-      if (i % 2 === 0) {
-        apiResult = await viaApi(customerId);
-        directResult = await direct(customerId);
-      } else {
-        directResult = await direct(customerId);
-        apiResult = await viaApi(customerId);
-      }
+      const record = i >= WARMUP;
+      let page: Page | undefined;
+      let result: pg.QueryResult | undefined;
+      const steps = [
+        async () =>
+          (page = await measure(api, record, async () =>
+            expectJson<Page>(await fetch(pageUrl(customerId), { headers }), 'list rows'),
+          )),
+        async () => (result = await measure(direct, record, () => pool.query(directSql, [customerId]))),
+        async () => measure(floor, record, async () => expectJson(await fetch(healthUrl), 'health')),
+      ];
+      // Rotate the order, so no side always runs right after another has warmed the same pages.
+      for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]!();
       // Both must have read the same page, or the comparison means nothing.
-      const [, page] = apiResult;
-      const [, result] = directResult;
-      const directIds = result.rows.slice(0, PAGE).map((r: { id: string }) => String(r.id));
-      if (page.rows.length !== PAGE || page.next === null || page.rows.map((r) => r.id).join() !== directIds.join()) {
+      const directIds = result!.rows.slice(0, PAGE).map((r: { id: string }) => String(r.id));
+      if (
+        page!.rows.length !== PAGE ||
+        page!.next === null ||
+        page!.rows.map((r) => r.id).join() !== directIds.join()
+      ) {
         throw new Error(`API and driver disagree for customer ${customerId}`);
       }
-      if (i >= WARMUP) {
-        apiTimes.push(apiResult[0]);
-        directTimes.push(directResult[0]);
-      }
     }
-    apiTimes.sort((a, b) => a - b);
-    directTimes.sort((a, b) => a - b);
-    const apiP50 = percentile(apiTimes, 50);
-    const directP50 = percentile(directTimes, 50);
+    const apiP50 = percentile(
+      api.times.sort((a, b) => a - b),
+      50,
+    );
+    const directP50 = percentile(
+      direct.times.sort((a, b) => a - b),
+      50,
+    );
+    const floorP50 = percentile(
+      floor.times.sort((a, b) => a - b),
+      50,
+    );
     const plan = await explainBraidSql(pool, schema, nextCustomer());
+    const cpu = (series: Series) => ms(series.cpuMs / series.times.length, 3);
     return {
       name: 'list latency',
       metrics: [
         ['API p50', ms(apiP50)],
-        ['API p99', ms(percentile(apiTimes, 99))],
+        ['API p99', ms(percentile(api.times, 99))],
         ['pg p50', ms(directP50)],
-        ['pg p99', ms(percentile(directTimes, 99))],
+        ['pg p99', ms(percentile(direct.times, 99))],
         ['p50 ratio', ratio(apiP50 / directP50)],
+        ['HTTP floor p50', `${ms(floorP50)} (${ratio(floorP50 / directP50)} pg)`],
+        ['CPU/request API', cpu(api)],
+        ['CPU/request pg', cpu(direct)],
+        ['CPU/request floor', cpu(floor)],
       ],
       target: `API p50 <= ${TARGET_RATIO}x direct pg p50`,
       met: apiP50 / directP50 <= TARGET_RATIO,
-      notes: [`${ITERATIONS} requests each after ${WARMUP} warm-up; ${PAGE}-row pages of ${ROWS} rows`, `plan of Braid's SQL: ${plan}`],
+      notes: [
+        `${ITERATIONS} requests each after ${WARMUP} warm-up; ${PAGE}-row pages of ${ROWS} rows; HTTP floor = GET /api/health`,
+        'CPU/request = user+system CPU of this process (HTTP client and server both run here)',
+        `plan of Braid's SQL: ${plan}`,
+      ],
     };
   } finally {
-    await braid?.close().catch((err: unknown) => log(`closing Braid failed: ${String(err)}`));
-    await pool.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`).catch((err: unknown) => log(`dropping ${schema} failed: ${String(err)}`));
-    await pool.end();
+    await cleanup();
   }
 }

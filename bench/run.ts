@@ -2,7 +2,7 @@ import os from 'node:os';
 import { runIntrospect } from './introspect.js';
 import { runListLatency } from './list-latency.js';
 import { runStream } from './stream.js';
-import type { BenchResult } from './support.js';
+import { log, runPendingCleanups, type BenchResult } from './support.js';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- stream introspect` runs the named ones.
@@ -17,7 +17,14 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
-  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, col) => cell.padEnd(widths[col]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function verdict(met: boolean | null): string {
@@ -25,11 +32,25 @@ function verdict(met: boolean | null): string {
   return met ? 'met' : 'MISSED';
 }
 
+/** Ctrl-C skips every `finally`: drop what the running benchmark created before exiting. */
+function cleanUpOnInterrupt(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: cleaning up before exit`);
+      const deadline = new Promise((resolve) => setTimeout(resolve, 30_000).unref());
+      void Promise.race([runPendingCleanups(), deadline]).finally(() => process.exit(130));
+    });
+  }
+}
+
 async function main(): Promise<void> {
+  cleanUpOnInterrupt();
   const names = process.argv.slice(2);
   const unknown = names.filter((n) => !(n in BENCHMARKS));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}\n`);
+    process.stderr.write(
+      `unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}\n`,
+    );
     process.exit(2);
   }
   const selected = names.length > 0 ? names : Object.keys(BENCHMARKS);
@@ -43,7 +64,9 @@ async function main(): Promise<void> {
     } catch (err) {
       // One failing benchmark still lets the others run; the exit status reports it.
       failed = true;
-      process.stderr.write(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
     }
     process.stderr.write(`  (${((Date.now() - started) / 1000).toFixed(1)} s including setup and cleanup)\n`);
   }

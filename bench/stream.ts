@@ -7,7 +7,18 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import QueryStream from 'pg-query-stream';
-import { POSTGRES_URL, addSource, expectJson, log, mib, perSecond, ratio, uniqueName, type BenchResult } from './support.js';
+import {
+  POSTGRES_URL,
+  addSource,
+  expectJson,
+  log,
+  mib,
+  perSecond,
+  ratio,
+  registerCleanup,
+  uniqueName,
+  type BenchResult,
+} from './support.js';
 
 /**
  * Every row of a 1,000,000-row table as NDJSON from a Braid server in its own process (started the
@@ -72,13 +83,38 @@ async function childrenOf(pid: number): Promise<number[]> {
 async function startServer(adminEmail: string, adminPassword: string): Promise<Server> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'braid-bench-stream-'));
   const launcher = spawn(process.execPath, [BIN, 'start'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', BRAID_DATA_DIR: dataDir, BRAID_DEMO: '0', BRAID_ADMIN_EMAIL: adminEmail, BRAID_ADMIN_PASSWORD: adminPassword, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      BRAID_DATA_DIR: dataDir,
+      BRAID_DEMO: '0',
+      BRAID_ADMIN_EMAIL: adminEmail,
+      BRAID_ADMIN_PASSWORD: adminPassword,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const server: Server = { launcher, serverPid: 0, baseUrl: '', dataDir };
+  try {
+    server.baseUrl = await readyUrl(launcher);
+    server.serverPid = await serverProcess(launcher.pid!);
+    return server;
+  } catch (err) {
+    await stopServer(server);
+    throw err;
+  }
+}
+
+/** The URL the server prints once it listens (PORT=0 lets the system pick a free port). */
+function readyUrl(launcher: ChildProcess): Promise<string> {
   let output = '';
   launcher.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Braid did not start within ${STARTUP_TIMEOUT_MS} ms: ${output}`)), STARTUP_TIMEOUT_MS);
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`Braid did not start within ${STARTUP_TIMEOUT_MS} ms: ${output}`)),
+      STARTUP_TIMEOUT_MS,
+    );
     launcher.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /Braid is running at (http:\/\/\S+)/.exec(output);
@@ -92,29 +128,47 @@ async function startServer(adminEmail: string, adminPassword: string): Promise<S
       reject(new Error(`Braid exited with ${code} before it was ready: ${output}`));
     });
   });
-  const children = await childrenOf(launcher.pid!);
-  const serverPid = children.find((pid) => pid > 0);
-  if (!serverPid) throw new Error('could not find the server process under the braid launcher');
-  const cmdline = (await fs.readFile(`/proc/${serverPid}/cmdline`, 'utf8')).split('\0').join(' ');
-  if (!cmdline.includes('start')) throw new Error(`process ${serverPid} is not the Braid server: ${cmdline}`);
-  return { launcher, serverPid, baseUrl, dataDir };
+}
+
+/** The node process that runs the server: the launcher's child, checked by its command line. */
+async function serverProcess(launcherPid: number): Promise<number> {
+  for (const pid of await childrenOf(launcherPid)) {
+    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').includes('start')) return pid;
+  }
+  throw new Error(`found no server process under the braid launcher (pid ${launcherPid})`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function stopServer(server: Server): Promise<void> {
-  if (server.launcher.exitCode === null) {
+  if (server.launcher.exitCode === null && server.launcher.signalCode === null) {
     const exited = new Promise((resolve) => server.launcher.once('exit', resolve));
     server.launcher.kill('SIGTERM'); // forwarded to the server, which closes its pools
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     if (server.launcher.exitCode === null) server.launcher.kill('SIGKILL');
   }
+  // A launcher killed outright does not take its child along.
+  if (server.serverPid > 0 && isAlive(server.serverPid)) process.kill(server.serverPid, 'SIGKILL');
   await fs.rm(server.dataDir, { recursive: true, force: true });
 }
 
 /** Streams through the API, counting newline bytes as the body arrives (JSON escapes them inside values). */
-async function streamViaApi(url: string, cookie: string): Promise<{ rows: number; seconds: number; firstLine: string }> {
+async function streamViaApi(
+  url: string,
+  cookie: string,
+): Promise<{ rows: number; seconds: number; firstLine: string }> {
   const start = performance.now();
   const response = await fetch(url, { headers: { cookie } });
-  if (!response.ok || !response.body) throw new Error(`stream: HTTP ${response.status} ${await response.text()}`);
+  if (!response.ok || !response.body)
+    throw new Error(`stream: HTTP ${response.status} ${await response.text()}`);
   let rows = 0;
   let firstLine = '';
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -129,7 +183,13 @@ async function streamDirect(schema: string): Promise<{ rows: number; seconds: nu
   await client.connect();
   try {
     const start = performance.now();
-    const stream = client.query(new QueryStream(`select id, customer_id, email, amount, created_at from ${pg.escapeIdentifier(schema)}.orders order by id`, [], { batchSize: 1000 }));
+    const stream = client.query(
+      new QueryStream(
+        `select id, customer_id, email, amount, created_at from ${pg.escapeIdentifier(schema)}.orders order by id`,
+        [],
+        { batchSize: 1000 },
+      ),
+    );
     let rows = 0;
     for await (const _row of stream) rows++;
     return { rows, seconds: (performance.now() - start) / 1000 };
@@ -143,22 +203,50 @@ export async function runStream(): Promise<BenchResult> {
   const admin = { email: 'bench@example.test', password: randomBytes(16).toString('hex') };
   let server: Server | undefined;
   let sampler: NodeJS.Timeout | undefined;
+  const cleanup = registerCleanup(`schema ${schema} and the server`, async () => {
+    if (sampler) clearInterval(sampler);
+    if (server)
+      await stopServer(server).catch((err: unknown) => log(`stopping the server failed: ${String(err)}`));
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`);
+    } finally {
+      await client.end();
+    }
+  });
   try {
     log(`creating ${schema}.orders with ${ROWS.toLocaleString('en-US')} rows`);
     await createTable(schema);
     server = await startServer(admin.email, admin.password);
-    const login = await fetch(`${server.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) });
+    const login = await fetch(`${server.baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(admin),
+    });
     await expectJson(login, 'login');
     const cookie = /braid_session=[^;]+/.exec(login.headers.get('set-cookie') ?? '')?.[0];
     if (!cookie) throw new Error('login answered no session cookie');
-    const sourceId = await addSource(server.baseUrl, { cookie }, { name: 'bench', kind: 'postgres', config: { url: POSTGRES_URL, schemas: [schema] } });
-    await expectJson(await fetch(`${server.baseUrl}/api/sources/${sourceId}/tables`, { headers: { cookie } }), 'fetch tables');
+    const sourceId = await addSource(
+      server.baseUrl,
+      { cookie },
+      { name: 'bench', kind: 'postgres', config: { url: POSTGRES_URL, schemas: [schema] } },
+    );
+    await expectJson(
+      await fetch(`${server.baseUrl}/api/sources/${sourceId}/tables`, { headers: { cookie } }),
+      'fetch tables',
+    );
     const idleKib = await procStatusKib(server.serverPid, 'VmRSS');
+    // The peak so far (start-up, migrations, introspection), to tell it apart from the stream's.
+    const peakBeforeKib = await procStatusKib(server.serverPid, 'VmHWM');
 
     const pid = server.serverPid;
     let sampledMaxKib = idleKib;
     sampler = setInterval(() => {
-      procStatusKib(pid, 'VmRSS').then((kib) => (sampledMaxKib = Math.max(sampledMaxKib, kib)), () => {});
+      procStatusKib(pid, 'VmRSS').then(
+        (kib) => (sampledMaxKib = Math.max(sampledMaxKib, kib)),
+        () => {},
+      );
     }, 50);
     const url = `${server.baseUrl}/api/sources/${sourceId}/tables/${encodeURIComponent(`${schema}.orders`)}/stream`;
     const api: number[] = [];
@@ -171,11 +259,13 @@ export async function runStream(): Promise<BenchResult> {
       JSON.parse(viaApi.firstLine); // every line is one JSON row
       api.push(ROWS / viaApi.seconds);
       const viaDriver = await streamDirect(schema);
-      if (viaDriver.rows !== ROWS) throw new Error(`pg-query-stream read ${viaDriver.rows} rows, expected ${ROWS}`);
+      if (viaDriver.rows !== ROWS)
+        throw new Error(`pg-query-stream read ${viaDriver.rows} rows, expected ${ROWS}`);
       direct.push(ROWS / viaDriver.seconds);
     }
     clearInterval(sampler);
     const peakKib = await procStatusKib(pid, 'VmHWM');
+    const afterKib = await procStatusKib(pid, 'VmRSS');
     const apiBest = Math.max(...api);
     const directBest = Math.max(...direct);
     return {
@@ -185,8 +275,10 @@ export async function runStream(): Promise<BenchResult> {
         ['pg-query-stream', perSecond(directBest)],
         ['API/direct', ratio(apiBest / directBest)],
         ['server RSS idle', mib(idleKib)],
+        ['server VmHWM before', mib(peakBeforeKib)],
         ['server RSS max sampled', mib(sampledMaxKib)],
-        ['server VmHWM', mib(peakKib)],
+        ['server VmHWM after', mib(peakKib)],
+        ['server RSS after', mib(afterKib)],
       ],
       target: `server peak RSS < ${TARGET_RSS_MIB} MiB`,
       met: peakKib / 1024 < TARGET_RSS_MIB,
@@ -196,11 +288,6 @@ export async function runStream(): Promise<BenchResult> {
       ],
     };
   } finally {
-    if (sampler) clearInterval(sampler);
-    if (server) await stopServer(server).catch((err: unknown) => log(`stopping the server failed: ${String(err)}`));
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`).catch((err: unknown) => log(`dropping ${schema} failed: ${String(err)}`));
-    await client.end();
+    await cleanup();
   }
 }

@@ -13,7 +13,9 @@ import { openBraidApp, type BraidApp } from '../src/services/braid-app.js';
  */
 
 export const POSTGRES_URL =
-  process.env.BRAID_BENCH_POSTGRES_URL ?? process.env.BRAID_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  process.env.BRAID_BENCH_POSTGRES_URL ??
+  process.env.BRAID_TEST_POSTGRES_URL ??
+  'postgres://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL =
   process.env.BRAID_BENCH_MYSQL_URL ?? process.env.BRAID_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
@@ -28,6 +30,28 @@ export interface BenchResult {
   notes: string[];
 }
 
+const pendingCleanups = new Set<() => Promise<void>>();
+
+/**
+ * Registers what undoes a benchmark's setup (drop the schema, stop the server) and answers a
+ * function that runs it once. The benchmark calls it from `finally`; run.ts calls whatever is still
+ * pending when the run is interrupted (Ctrl-C), where no `finally` runs.
+ */
+export function registerCleanup(what: string, cleanup: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const once = (): Promise<void> =>
+    (running ??= (async () => {
+      pendingCleanups.delete(once);
+      await cleanup().catch((err: unknown) => log(`cleanup of ${what} failed: ${String(err)}`));
+    })());
+  pendingCleanups.add(once);
+  return once;
+}
+
+export async function runPendingCleanups(): Promise<void> {
+  await Promise.allSettled([...pendingCleanups].map((cleanup) => cleanup()));
+}
+
 /** Nearest-rank percentile of already sorted values. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -36,7 +60,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 /** A deterministic PRNG (mulberry32): the API and the driver see the same sequence of values on every run. */

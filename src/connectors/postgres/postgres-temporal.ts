@@ -29,6 +29,10 @@ export function wireTimestamp(text: string): string {
 
 /** `timestamptz` text in any session zone -> the same instant in UTC with `Z`. */
 export function wireTimestamptz(text: string): string {
+  // Already a wire value (`YYYY-MM-DDTHH:MM:SS[.f]Z`, which the regex below would rebuild
+  // unchanged): the codec decodes again what the type parser produced. Skipping that second pass
+  // cut the CPU time of streaming a table with one timestamptz column by ~20% (docs/benchmarks.md).
+  if (text.charCodeAt(10) === 84 /* T */ && text.endsWith('Z')) return text;
   const m = TIMESTAMP_RE.exec(text);
   if (!m) return text;
   const [, y, mo, d, h, mi, s, frac = '', zone] = m as unknown as string[];

@@ -1,2 +1,0 @@
-import { runStream } from './_stream_dbg.js';
-console.log(await runStream());
