@@ -3,7 +3,7 @@ import pg from 'pg';
 import {
   POSTGRES_URL,
   addSource,
-  expectJson,
+  getJson,
   log,
   ms,
   percentile,
@@ -137,10 +137,10 @@ export async function runListLatency(): Promise<BenchResult> {
       const steps = [
         async () =>
           (page = await measure(api, record, async () =>
-            expectJson<Page>(await fetch(pageUrl(customerId), { headers }), 'list rows'),
+            getJson<Page>(pageUrl(customerId), headers, 'list rows'),
           )),
         async () => (result = await measure(direct, record, () => pool.query(directSql, [customerId]))),
-        async () => measure(floor, record, async () => expectJson(await fetch(healthUrl), 'health')),
+        async () => measure(floor, record, () => getJson(healthUrl, {}, 'health')),
       ];
       // Rotate the order, so no side always runs right after another has warmed the same pages.
       for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]!();

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -82,9 +82,13 @@ async function childrenOf(pid: number): Promise<number[]> {
 
 async function startServer(adminEmail: string, adminPassword: string): Promise<Server> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'braid-bench-stream-'));
+  // The server runs as people run it after `npm install`: the compiled build (see bin/braid.mjs).
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed: the stream benchmark needs the compiled server');
   const launcher = spawn(process.execPath, [BIN, 'start'], {
     env: {
       ...process.env,
+      BRAID_RUNTIME: 'compiled',
       PORT: '0',
       HOST: '127.0.0.1',
       BRAID_DATA_DIR: dataDir,

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -93,6 +94,29 @@ export function log(message: string): void {
 }
 
 /** Parses a JSON answer and fails loudly (with the body) on any non-2xx status. */
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+/**
+ * GET over node:http with a keep-alive agent: what a server-side client of the API would use.
+ * Node's fetch costs about 0.3 ms more per request in this process, which would be charged to Braid.
+ */
+export function getJson<T>(url: string, headers: Record<string, string>, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent: keepAlive, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if ((response.statusCode ?? 500) >= 400)
+          reject(new Error(`${what}: HTTP ${response.statusCode} ${text.slice(0, 500)}`));
+        else resolve(JSON.parse(text) as T);
+      });
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
+}
+
 export async function expectJson<T>(response: Response, what: string): Promise<T> {
   const text = await response.text();
   if (!response.ok) throw new Error(`${what}: HTTP ${response.status} ${text.slice(0, 500)}`);

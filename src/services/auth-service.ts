@@ -13,6 +13,8 @@ export { USER_ROLES, type UserRole } from '../meta/meta-schema.js';
 export const MIN_PASSWORD_LENGTH = 8;
 // Long enough for any passphrase manager, short enough that a request cannot make hashing expensive.
 export const MAX_PASSWORD_LENGTH = 1024;
+/** How long a checked session or API key is trusted without reading the store again. */
+export const AUTH_CACHE_MS = 2_000;
 export const DEFAULT_SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 // Writing last_used_at on every request would turn each API call into a write; a minute is precise enough.
 const API_KEY_TOUCH_INTERVAL_MS = 60_000;
@@ -174,20 +176,46 @@ export class AuthService {
 
   /** Ends a session; unknown tokens are ignored, so logging out twice is fine. */
   async logout(token: string): Promise<void> {
-    if (typeof token === 'string' && token !== '') await this.store.sessions.delete(sha256Hex(token));
+    if (typeof token !== 'string' || token === '') return;
+    this.recent.delete(`s:${sha256Hex(token)}`);
+    await this.store.sessions.delete(sha256Hex(token));
+  }
+
+  /**
+   * Credentials checked in the last AUTH_CACHE_MS, so a burst of requests does not read the store
+   * for each one. Changes made here (logout, role, disable, password, key revocation) clear it at
+   * once; a change made by another Braid process sharing the store applies within AUTH_CACHE_MS.
+   */
+  private readonly recent = new Map<string, { user: User; until: number }>();
+
+  private remembered(cacheKey: string): User | null {
+    const hit = this.recent.get(cacheKey);
+    if (!hit) return null;
+    if (hit.until > this.now().getTime()) return hit.user;
+    this.recent.delete(cacheKey);
+    return null;
+  }
+
+  private remember(cacheKey: string, user: User, notAfter = Number.POSITIVE_INFINITY): User {
+    if (this.recent.size >= 10_000) this.recent.clear();
+    this.recent.set(cacheKey, { user, until: Math.min(this.now().getTime() + AUTH_CACHE_MS, notAfter) });
+    return user;
   }
 
   /** The user of a live session, or null (unknown, expired or disabled). Expired sessions are removed. */
   async authenticateSession(token: string): Promise<User | null> {
     if (typeof token !== 'string' || token === '' || token.length > MAX_TOKEN_LENGTH) return null;
     const tokenHash = sha256Hex(token);
+    const cached = this.remembered(`s:${tokenHash}`);
+    if (cached) return cached;
     const session = await this.store.sessions.find(tokenHash);
     if (!session) return null;
     if (session.expiresAt <= this.now().toISOString()) {
       await this.store.sessions.delete(tokenHash);
       return null;
     }
-    return this.activeUser(session.userId);
+    const user = await this.activeUser(session.userId);
+    return user && this.remember(`s:${tokenHash}`, user, Date.parse(session.expiresAt));
   }
 
   /** Removes every expired session (a periodic job may call it); answers how many. */
@@ -216,6 +244,8 @@ export class AuthService {
   async authenticateApiKey(key: string): Promise<User | null> {
     if (typeof key !== 'string' || !key.startsWith(API_KEY_PREFIX) || key.length > MAX_TOKEN_LENGTH)
       return null;
+    const cached = this.remembered(`k:${sha256Hex(key)}`);
+    if (cached) return cached;
     const info = await this.store.apiKeys.findByHash(sha256Hex(key));
     if (!info) return null;
     const user = await this.activeUser(info.userId);
@@ -224,7 +254,7 @@ export class AuthService {
     if (!info.lastUsedAt || now.getTime() - Date.parse(info.lastUsedAt) >= API_KEY_TOUCH_INTERVAL_MS) {
       await this.store.apiKeys.touch(info.id, now.toISOString());
     }
-    return user;
+    return this.remember(`k:${sha256Hex(key)}`, user);
   }
 
   listApiKeys(userId: string): Promise<ApiKeyInfo[]> {
@@ -232,6 +262,7 @@ export class AuthService {
   }
 
   async revokeApiKey(userId: string, keyId: string): Promise<void> {
+    this.recent.clear();
     if (!(await this.store.apiKeys.delete(userId, keyId))) throw notFound('API key', { id: keyId });
   }
 
@@ -247,6 +278,7 @@ export class AuthService {
     checkRole(role);
     const user = await this.store.users.get(userId);
     if (user.role === 'admin' && role !== 'admin') await this.keepOneAdmin(user);
+    this.recent.clear();
     return this.store.users.update(userId, { role });
   }
 
@@ -256,6 +288,7 @@ export class AuthService {
     if (user.role === 'admin') await this.keepOneAdmin(user);
     const updated = await this.store.users.update(userId, { disabled: true });
     await this.store.sessions.deleteForUser(userId);
+    this.recent.clear();
     return updated;
   }
 
@@ -268,6 +301,7 @@ export class AuthService {
     const passwordHash = await hashPassword(checkPassword(password));
     const user = await this.store.users.update(userId, { passwordHash });
     await this.store.sessions.deleteForUser(userId);
+    this.recent.clear();
     return user;
   }
 

@@ -9,6 +9,9 @@ import { validateSourceConfig, validateSourceInput } from './source-input.js';
 
 export { BUILTIN_SOURCE_ID };
 
+/** How long a parsed schema is used before checking the store for a newer one. */
+export const SCHEMA_RECHECK_MS = 1_000;
+
 /** The persistence the service needs; src/meta provides it. */
 export interface SourceStore {
   list(): Promise<SourceRecord[]>;
@@ -77,7 +80,7 @@ export class SourcesService {
   /** Last refresh per source: a miss refreshes at most this often, so unknown names cannot flood a source. */
   private readonly lastMissRefresh = new Map<string, number>();
   /** Parsed stored schemas with the fetch time they were stored under (see schema()). */
-  private readonly parsedSchemas = new Map<string, { fetchedAt: string; schema: DatabaseSchema }>();
+  private readonly parsedSchemas = new Map<string, { fetchedAt: string; schema: DatabaseSchema; checkedAt: number }>();
 
   constructor(
     private readonly store: SourceStore,
@@ -212,13 +215,18 @@ export class SourcesService {
   async schema(id: string): Promise<DatabaseSchema> {
     if (id !== BUILTIN_SOURCE_ID) {
       const cached = this.parsedSchemas.get(id);
+      // Another process's refresh shows within SCHEMA_RECHECK_MS; this process's own at once.
+      if (cached && Date.now() - cached.checkedAt < SCHEMA_RECHECK_MS) return cached.schema;
       const fetchedAt = cached ? await this.store.schemaFetchedAt(id) : undefined;
-      if (cached && fetchedAt === cached.fetchedAt) return cached.schema;
+      if (cached && fetchedAt === cached.fetchedAt) {
+        cached.checkedAt = Date.now();
+        return cached.schema;
+      }
     }
     const record = await this.record(id);
     if (!record.schema) return this.refresh(id);
     if (id !== BUILTIN_SOURCE_ID && record.schemaFetchedAt) {
-      this.parsedSchemas.set(id, { fetchedAt: record.schemaFetchedAt, schema: record.schema });
+      this.parsedSchemas.set(id, { fetchedAt: record.schemaFetchedAt, schema: record.schema, checkedAt: Date.now() });
     }
     return record.schema;
   }
@@ -232,6 +240,7 @@ export class SourcesService {
       builtin.schemaFetchedAt = schema.introspectedAt;
     } else {
       await this.store.saveSchema(id, schema);
+      this.parsedSchemas.delete(id);
     }
     return schema;
   }
