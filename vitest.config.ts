@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration files each create their own schema/database, so files run in parallel safely.
     pool: 'forks',
+    // isolated-vm (src/sandbox) needs Node's startup snapshot off on Node >= 20; only child processes
+    // accept the flag (worker threads refuse it), which is one more reason for the forks pool.
+    execArgv: ['--no-node-snapshot'],
   },
 });

@@ -1,6 +1,12 @@
 import type { RowPage, RowQuery } from '../model/query.js';
 import type { RowKey } from '../model/row-key.js';
-import type { AlterTableChange, DatabaseSchema, TableDefinition, TableSchema } from '../model/schema.js';
+import type {
+  AlterTableChange,
+  ColumnSchema,
+  DatabaseSchema,
+  TableDefinition,
+  TableSchema,
+} from '../model/schema.js';
 import type { Row } from '../model/values.js';
 import type { Filter } from '../model/filter.js';
 import type { SortTerm } from '../model/query.js';
@@ -93,6 +99,14 @@ export interface Connector {
   transaction<T>(fn: (tx: Connector) => Promise<T>): Promise<T>;
   /** SQL with named bindings (`:name`) or positional ones (`?`), always sent as bound parameters. */
   rawQuery(sqlText: string, bindings?: Record<string, unknown> | unknown[]): Promise<RawResult>;
+
+  /**
+   * A value of `column` as this engine's driver delivers it (text, number, bigint, Buffer...) ->
+   * its wire value, through the same codec `select` uses. For readers that obtain raw values
+   * another way (trigger changelogs, logs) so they answer exactly what `select` would.
+   * Optional so that other Connector implementations need not provide it.
+   */
+  decodeValue?(table: TableSchema, column: ColumnSchema, raw: unknown): unknown;
 
   createTable(definition: TableDefinition): Promise<void>;
   alterTable(table: TableSchema, changes: AlterTableChange[]): Promise<void>;

@@ -12,7 +12,13 @@ import {
   type RowQuery,
 } from '../../model/query.js';
 import type { RowKey } from '../../model/row-key.js';
-import type { AlterTableChange, DatabaseSchema, TableDefinition, TableSchema } from '../../model/schema.js';
+import type {
+  AlterTableChange,
+  ColumnSchema,
+  DatabaseSchema,
+  TableDefinition,
+  TableSchema,
+} from '../../model/schema.js';
 import { coerceValue, type Row } from '../../model/values.js';
 import type {
   Capabilities,
@@ -70,6 +76,11 @@ export abstract class KyselyConnector implements Connector {
       if (column.name in raw) out[column.name] = this.adapter.decode(column, raw[column.name]);
     }
     return out;
+  }
+
+  /** See Connector.decodeValue: the dialect adapter's decode, as `select` applies it. */
+  decodeValue(_table: TableSchema, column: ColumnSchema, raw: unknown): unknown {
+    return this.adapter.decode(column, raw);
   }
 
   protected bindFilter(table: TableSchema, filter: Filter | undefined): Filter | undefined {
