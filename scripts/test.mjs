@@ -12,6 +12,19 @@ function run(tool, args) {
   return result.status ?? 1;
 }
 
+// The tests need the servers up and configured (logical WAL, row binlog, TLS, probe roles). The
+// setup script is idempotent and quick when nothing changes; it needs root, as on CI machines.
+// BRAID_SKIP_SERVICES=1 skips it (servers managed elsewhere, URLs from BRAID_TEST_*).
+if (process.env.BRAID_SKIP_SERVICES !== '1') {
+  if (process.getuid?.() === 0) {
+    console.log('> bash scripts/ensure-services.sh');
+    const services = spawnSync('bash', ['scripts/ensure-services.sh'], { stdio: 'inherit' });
+    if (services.status !== 0) process.exit(services.status ?? 1);
+  } else {
+    console.log('not root: assuming the test servers are up and configured (see npm run services)');
+  }
+}
+
 for (const [tool, args] of [
   ['tsc', ['--noEmit']],
   ['eslint', ['.']],
