@@ -53,6 +53,13 @@ ensure_postgres() {
   if [ "$(pg_sql 'show wal_level')" != "logical" ]; then
     pg_sql "alter system set wal_level = logical"; restart=1
   fi
+  # Every sync and every parallel test file holds its own slot and walsender; the default 10 runs out.
+  if [ "$(pg_sql 'show max_replication_slots')" -lt 32 ]; then
+    pg_sql "alter system set max_replication_slots = 32"; restart=1
+  fi
+  if [ "$(pg_sql 'show max_wal_senders')" -lt 32 ]; then
+    pg_sql "alter system set max_wal_senders = 32"; restart=1
+  fi
   if [ "$(pg_sql 'show ssl')" != "on" ]; then
     pg_sql "alter system set ssl_cert_file = '$TLS_DIR/pg/server.crt'"
     pg_sql "alter system set ssl_key_file = '$TLS_DIR/pg/server.key'"
@@ -70,7 +77,7 @@ ensure_postgres() {
     cat "$tmp" >"$hba"; rm -f "$tmp"
   fi
   if [ $restart = 1 ]; then
-    log "restarting PostgreSQL for wal_level=logical"; pg_restart
+    log "restarting PostgreSQL for wal_level / replication slot settings"; pg_restart
   else
     pg_sql "select pg_reload_conf()" >/dev/null
   fi

@@ -18,3 +18,17 @@ export { UsersRepository, normalizeEmail, type User } from './users-repository.j
 export { SessionsRepository, type StoredSession } from './sessions-repository.js';
 export { ApiKeysRepository, type ApiKeyInfo } from './api-keys-repository.js';
 export { SettingsRepository } from './settings-repository.js';
+export { SyncsRepository, type SyncRecord } from './syncs-repository.js';
+export {
+  EntityLinksRepository,
+  memberKeyText,
+  type EntityLink,
+  type MemberKey,
+} from './entity-links-repository.js';
+export { SyncPositionsRepository } from './sync-positions-repository.js';
+export {
+  SyncConflictsRepository,
+  type ConflictSide,
+  type SyncConflict,
+} from './sync-conflicts-repository.js';
+export { SyncDeadLettersRepository, type DeadLetter } from './sync-dead-letters-repository.js';

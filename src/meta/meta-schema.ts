@@ -1,3 +1,5 @@
+import type { SyncMetaTables } from './sync-meta-schema.js';
+
 /**
  * Row types of Braid's own metadata store, one interface per table, as Kysely sees them.
  *
@@ -10,7 +12,7 @@
  * @example
  * const row = await store.db.selectFrom('users').selectAll().where('email', '=', 'ada@example.com').executeTakeFirst();
  */
-export interface MetaDatabase {
+export interface MetaDatabase extends SyncMetaTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;

@@ -10,6 +10,11 @@ import { resolveSecretKey, type SecretKeySource } from './secret-key.js';
 import { SessionsRepository } from './sessions-repository.js';
 import { SettingsRepository } from './settings-repository.js';
 import { SourcesRepository } from './sources-repository.js';
+import { EntityLinksRepository } from './entity-links-repository.js';
+import { SyncConflictsRepository } from './sync-conflicts-repository.js';
+import { SyncDeadLettersRepository } from './sync-dead-letters-repository.js';
+import { SyncPositionsRepository } from './sync-positions-repository.js';
+import { SyncsRepository } from './syncs-repository.js';
 import { UsersRepository } from './users-repository.js';
 
 export interface MetaStoreOptions {
@@ -24,8 +29,8 @@ export interface MetaStoreOptions {
 }
 
 /**
- * Braid's own metadata: users, sessions, API keys, sources and settings, migrated to the latest
- * version on open. `db` is there for later issues' repositories; code outside src/meta should prefer
+ * Braid's own metadata: users, sessions, API keys, sources, settings and the state of sync rules
+ * (links, positions, conflicts, dead letters), migrated to the latest version on open. `db` is there for later issues' repositories; code outside src/meta should prefer
  * the repositories.
  *
  * @example
@@ -44,6 +49,11 @@ export interface MetaStore {
   readonly apiKeys: ApiKeysRepository;
   readonly sources: SourcesRepository;
   readonly settings: SettingsRepository;
+  readonly syncs: SyncsRepository;
+  readonly entityLinks: EntityLinksRepository;
+  readonly syncPositions: SyncPositionsRepository;
+  readonly syncConflicts: SyncConflictsRepository;
+  readonly syncDeadLetters: SyncDeadLettersRepository;
   /** Closes the connection (pool); the store cannot be used afterwards. */
   close(): Promise<void>;
 }
@@ -101,6 +111,11 @@ export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStor
       apiKeys: new ApiKeysRepository(db),
       sources: new SourcesRepository(db, secretBox),
       settings,
+      syncs: new SyncsRepository(db),
+      entityLinks: new EntityLinksRepository(db),
+      syncPositions: new SyncPositionsRepository(db),
+      syncConflicts: new SyncConflictsRepository(db),
+      syncDeadLetters: new SyncDeadLettersRepository(db),
       close: () => db.destroy(),
     };
   } catch (err) {

@@ -10,7 +10,20 @@ import { KEY_FILE_NAME } from '../../src/meta/secret-key.js';
 import { createPostgresSchema, POSTGRES_URL } from '../support/servers.js';
 import { META_ENGINES, postgresQuery, type MetaFixture } from './meta-engines.js';
 
-const TABLES = ['api_keys', 'braid_migration', 'sessions', 'settings', 'sources', 'users'];
+// 0001-initial, then 0002-sync's tables.
+const TABLES = [
+  'api_keys',
+  'braid_migration',
+  'sessions',
+  'settings',
+  'sources',
+  'sync_conflicts',
+  'sync_dead_letters',
+  'sync_entity_links',
+  'sync_positions',
+  'syncs',
+  'users',
+];
 
 describe.each(META_ENGINES)('metadata store on $name', (engine) => {
   describe.skipIf(!engine.available)('', () => {
@@ -41,7 +54,7 @@ describe.each(META_ENGINES)('metadata store on $name', (engine) => {
       expect(Number(after[0]!.n)).toBe(Object.keys(META_MIGRATIONS).length);
     });
 
-    it('creates the tables of the first migration', async () => {
+    it('creates the tables of every migration', async () => {
       const names =
         engine.name === 'sqlite'
           ? (

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-sync.js';
 
 /**
  * Every metadata migration, in order. To add one: create `NNNN-what-it-does.ts` next to this file
@@ -8,4 +9,5 @@ import * as m0001 from './0001-initial.js';
  */
 export const META_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': m0001,
+  '0002-sync': m0002,
 };

@@ -1,0 +1,69 @@
+/**
+ * Row types of the sync tables (migration 0002-sync), part of `MetaDatabase`. Same conventions as
+ * meta-schema.ts: ISO 8601 UTC text timestamps, JSON as text, member indexes as integers.
+ */
+export interface SyncMetaTables {
+  syncs: SyncsTable;
+  sync_entity_links: SyncEntityLinksTable;
+  sync_positions: SyncPositionsTable;
+  sync_conflicts: SyncConflictsTable;
+  sync_dead_letters: SyncDeadLettersTable;
+}
+
+export interface SyncsTable {
+  id: string;
+  name: string;
+  /** JSON of the sync rule as parsed (src/sync/sync-rule.ts). */
+  definition: string;
+  /** `active`, `paused`... (the engine's vocabulary). */
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SyncEntityLinksTable {
+  sync_id: string;
+  entity_id: string;
+  /** Index of the member in the rule's `members`. */
+  member: number;
+  /** JSON of the member row's primary key, keys sorted (see entity-links-repository.ts). */
+  member_key: string;
+  /** Normalized match key when the link was made or last refreshed; null when the row had none. */
+  match_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SyncPositionsTable {
+  sync_id: string;
+  member: number;
+  /** Opaque position of the member's capture stream. */
+  position: string;
+  updated_at: string;
+}
+
+export interface SyncConflictsTable {
+  id: string;
+  sync_id: string;
+  entity_id: string;
+  field: string;
+  /** JSON list of every side: `[{member, value, commitTime}]`. */
+  values: string;
+  /** `open` or `resolved`. */
+  status: string;
+  created_at: string;
+  resolved_at: string | null;
+  /** JSON of how it was resolved (chosen value, who), null while open. */
+  resolution: string | null;
+}
+
+export interface SyncDeadLettersTable {
+  id: string;
+  sync_id: string;
+  member: number;
+  /** JSON of the change event that could not be applied. */
+  event: string;
+  reason: string;
+  attempts: number;
+  created_at: string;
+}
