@@ -126,7 +126,16 @@ describe.each(engines)('polling capture on $kind', (engine) => {
       await insertPerson(db, '15', 'p15', '2024-02-01 00:00:00');
       await c.waitFor(1);
       // Same timestamp, lower keys, visible only after 15 was delivered; more than one batch of them.
-      for (const id of ['11', '14', '12', '13']) await insertPerson(db, id, `p${id}`, '2024-02-01 00:00:00');
+      // One transaction, so they become visible together whenever the poller looks.
+      const s = await db.session();
+      try {
+        await s.exec('begin');
+        for (const id of ['11', '14', '12', '13'])
+          await insertPerson(db, id, `p${id}`, '2024-02-01 00:00:00', s.exec);
+        await s.exec('commit');
+      } finally {
+        await s.close();
+      }
       await c.waitFor(5);
       // The same row changed again within the same timestamp: a new state, delivered again.
       await db.exec("update people set name = 'p12 again' where id = 12");

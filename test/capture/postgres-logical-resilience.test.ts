@@ -180,7 +180,8 @@ describe.skipIf(!available)(
         proxy.freeze();
         const startedAt = Date.now();
         await expect(run.done).rejects.toMatchObject({ code: 'capture_stream_lost' });
-        expect(Date.now() - startedAt).toBeLessThan(5_000);
+        // Detected by the 1 s silence timeout, not by the 30 s test timeout (generous: shared CPUs).
+        expect(Date.now() - startedAt).toBeLessThan(15_000);
       } finally {
         await proxy.close();
       }
