@@ -70,11 +70,12 @@ describe('time limit', () => {
 
   it('ends a promise that nothing can settle without waiting for the limit', async () => {
     const { ms, result: err } = await timed(() =>
-      failure(sandbox.runFunction('await new Promise(() => {})', {})),
+      failure(sandbox.runFunction('await new Promise(() => {})', {}, { timeoutMs: 20_000 })),
     );
     expect(err.code).toBe('sandbox_timeout');
     expect(err.details).toMatchObject({ neverSettles: true });
-    expect(ms).toBeLessThan(900);
+    // Far below the 20 s limit it was given: reported at once, not waited out (margin for busy CPUs).
+    expect(ms).toBeLessThan(10_000);
   });
 
   it('starts each call’s clock when it runs, not while it waits behind others', async () => {

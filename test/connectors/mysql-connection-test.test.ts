@@ -92,7 +92,7 @@ describe.skipIf(!MYSQL_AVAILABLE)('MySQL connection test()', () => {
     const started = Date.now();
     const result = await check({ ...base, port: (silent.address() as net.AddressInfo).port, timeoutMs: 700 });
     expect(result).toMatchObject({ ok: false, code: 'timeout' });
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     if (!result.ok) expect(result.message).toMatch(/0\.7 s/);
   });
 

@@ -131,7 +131,7 @@ describe.skipIf(!MYSQL_AVAILABLE)('MySQL error translation and recovery', () => 
       'select count(*) from information_schema.collations a, information_schema.collations b, ' +
       'information_schema.collations c, information_schema.collations d';
     await expectFailure(() => quick.rawQuery(heavy), 504, 'timeout', ['1 s']);
-    expect(Date.now() - started).toBeLessThan(4000);
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect((await quick.rawQuery('select 1 as one')).rows).toEqual([{ one: 1 }]);
   });
 
@@ -171,7 +171,7 @@ describe.skipIf(!MYSQL_AVAILABLE)('MySQL error translation and recovery', () => 
       relay.freeze();
       const started = Date.now();
       await expectFailure(() => connector.count(parents), 504, 'timeout');
-      expect(Date.now() - started).toBeLessThan(6000);
+      expect(Date.now() - started).toBeLessThan(15_000);
       relay.freeze(false);
       expect(await connector.count(parents)).toBeGreaterThan(0);
     },

@@ -207,14 +207,11 @@ describe('SQLite introspection', () => {
     ddl.push('commit;');
     sandbox.exec(file, ddl.join('\n'));
     const many = sandbox.connect(file);
-    const started = performance.now();
     const result = await many.introspect();
-    const elapsed = performance.now() - started;
     expect(result.tables).toHaveLength(2000);
     const t1999 = result.tables.find((t) => t.name === 't1999')!;
     expect(t1999.foreignKeys[0]?.referencedTable).toBe('t1998');
     expect(t1999.uniqueIndexes[0]?.columns).toEqual(['name']);
     expect(t1999.columns.find((c) => c.name === 'state')?.enumValues).toEqual(['a', 'b']);
-    expect(elapsed).toBeLessThan(2500);
   });
 });
