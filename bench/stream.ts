@@ -84,7 +84,8 @@ async function startServer(adminEmail: string, adminPassword: string): Promise<S
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'braid-bench-stream-'));
   // The server runs as people run it after `npm install`: the compiled build (see bin/braid.mjs).
   const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('npm run build failed: the stream benchmark needs the compiled server');
+  if (build.status !== 0)
+    throw new Error('npm run build failed: the stream benchmark needs the compiled server');
   const launcher = spawn(process.execPath, [BIN, 'start'], {
     env: {
       ...process.env,

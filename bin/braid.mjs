@@ -31,9 +31,10 @@ function buildIsFresh() {
 
 // BRAID_RUNTIME=compiled|source overrides the choice (benchmarks pin the compiled build).
 const runtime = process.env.BRAID_RUNTIME ?? (buildIsFresh() ? 'compiled' : 'source');
-const args = runtime === 'compiled'
-  ? ['--no-node-snapshot', '--enable-source-maps', compiled]
-  : ['--no-node-snapshot', '--import', import.meta.resolve('tsx'), source];
+const args =
+  runtime === 'compiled'
+    ? ['--no-node-snapshot', '--enable-source-maps', compiled]
+    : ['--no-node-snapshot', '--import', import.meta.resolve('tsx'), source];
 const child = spawn(process.execPath, [...args, ...process.argv.slice(2)], { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -80,7 +80,10 @@ export class SourcesService {
   /** Last refresh per source: a miss refreshes at most this often, so unknown names cannot flood a source. */
   private readonly lastMissRefresh = new Map<string, number>();
   /** Parsed stored schemas with the fetch time they were stored under (see schema()). */
-  private readonly parsedSchemas = new Map<string, { fetchedAt: string; schema: DatabaseSchema; checkedAt: number }>();
+  private readonly parsedSchemas = new Map<
+    string,
+    { fetchedAt: string; schema: DatabaseSchema; checkedAt: number }
+  >();
 
   constructor(
     private readonly store: SourceStore,
@@ -226,7 +229,11 @@ export class SourcesService {
     const record = await this.record(id);
     if (!record.schema) return this.refresh(id);
     if (id !== BUILTIN_SOURCE_ID && record.schemaFetchedAt) {
-      this.parsedSchemas.set(id, { fetchedAt: record.schemaFetchedAt, schema: record.schema, checkedAt: Date.now() });
+      this.parsedSchemas.set(id, {
+        fetchedAt: record.schemaFetchedAt,
+        schema: record.schema,
+        checkedAt: Date.now(),
+      });
     }
     return record.schema;
   }

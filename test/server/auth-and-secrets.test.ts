@@ -66,7 +66,9 @@ describe('HTTP auth, roles and secrets', () => {
     expect(denied.statusCode).toBe(403);
     // Logging out ends the session at once, although checked credentials are briefly remembered.
     await h.server.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie } });
-    expect((await h.server.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } })).statusCode).toBe(401);
+    expect(
+      (await h.server.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } })).statusCode,
+    ).toBe(401);
 
     const key = (await h.admin({ method: 'POST', url: '/api/api-keys', payload: { name: 'ci' } })).json();
     expect(key.key).toMatch(/^braid_/);
