@@ -1,7 +1,8 @@
 import type { MysqlTarget } from '../../connectors/mysql/mysql-config.js';
 import type { ChangeEvent } from '../../model/change-event.js';
 import { BraidError } from '../../model/errors.js';
-import type { CaptureRun, ChangeHandler } from '../capture-strategy.js';
+import type { ChangeHandler } from '../capture-strategy.js';
+import { StreamRun } from '../stream-run.js';
 import { BinlogConnection } from './binlog-connection.js';
 import { parseEvent, parseHeader, type TableMap } from './binlog-events.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './binlog-position.js';
@@ -38,29 +39,18 @@ interface OpenTransaction {
  * transaction to the handler, one after the other, in binlog (= commit) order. The position
  * advances only after the handler resolved for the whole transaction.
  */
-export class BinlogRun implements CaptureRun {
-  readonly done: Promise<void>;
-  private resolveDone!: () => void;
-  private rejectDone!: (err: unknown) => void;
+export class BinlogRun extends StreamRun {
   private readonly connection: BinlogConnection;
   private readonly maps = new Map<number, TableMap>();
   private readonly ready: ChangeEvent[][] = [];
   private file: string;
   private txn: OpenTransaction | null = null;
-  private draining: Promise<void> | null = null;
-  private stopping = false;
-  private finished = false;
   private position: string | null;
 
   constructor(private readonly options: BinlogRunOptions) {
+    super();
     this.file = options.file;
     this.position = options.fromText;
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolveDone = resolve;
-      this.rejectDone = reject;
-    });
-    // The caller may never look at `done`; a fatal error must not become an unhandled rejection.
-    this.done.catch(() => {});
     this.connection = new BinlogConnection({
       target: options.target,
       serverId: options.serverId,
@@ -85,30 +75,19 @@ export class BinlogRun implements CaptureRun {
     await this.connection.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.stopping) {
-      await this.done.catch(() => {});
-      return;
-    }
-    this.stopping = true;
-    // A handler call in progress finishes, so its position counts; nothing after it starts.
-    await this.draining?.catch(() => {});
-    await this.connection.close();
-    this.finish();
+  protected closeStream(): Promise<void> {
+    return this.connection.close();
   }
 
-  private finish(err?: unknown): void {
-    if (this.finished) return;
-    this.finished = true;
-    if (err === undefined) this.resolveDone();
-    else this.rejectDone(err);
+  protected pending(): number {
+    return this.ready.length;
   }
 
-  private async fail(err: unknown): Promise<void> {
-    if (this.finished || this.stopping) return;
-    this.stopping = true;
-    await this.connection.close().catch(() => {});
-    this.finish(err);
+  protected async handleNext(): Promise<void> {
+    if (this.ready.length < QUEUE_LOW) this.connection.resume();
+    const events = this.ready.shift()!;
+    await this.options.handler(events);
+    this.position = events[events.length - 1]!.position;
   }
 
   /** Decodes synchronously: a table id is only valid until the next TABLE_MAP reuses it. */
@@ -179,27 +158,6 @@ export class BinlogRun implements CaptureRun {
     this.ready.push(txn.events);
     if (this.ready.length > QUEUE_HIGH) this.connection.pause();
     this.kick();
-  }
-
-  private kick(): void {
-    if (this.draining || this.stopping) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = null;
-      if (this.ready.length > 0) this.kick();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.ready.length > 0 && !this.stopping) {
-        if (this.ready.length < QUEUE_LOW) this.connection.resume();
-        const events = this.ready.shift()!;
-        await this.options.handler(events);
-        this.position = events[events.length - 1]!.position;
-      }
-    } catch (err) {
-      await this.fail(err);
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ChangeEvent } from '../../model/change-event.js';
 import { BraidError } from '../../model/errors.js';
-import type { CaptureRun, ChangeHandler } from '../capture-strategy.js';
+import type { ChangeHandler } from '../capture-strategy.js';
+import { StreamRun } from '../stream-run.js';
 import type { ChangeDecoder } from './change-decoder.js';
 import { comparePositions, formatPosition, pgTimestampToIso, type LogicalPosition } from './lsn.js';
 import { parsePgOutput, type PgOutputMessage } from './pgoutput-parser.js';
@@ -54,28 +55,17 @@ const QUEUE_LOW = 2_000;
  * them to the handler one after the other, and confirms a transaction's end LSN to the slot only
  * after the handler resolved for all of it.
  */
-export class LogicalRun implements CaptureRun {
-  readonly done: Promise<void>;
-  private resolveDone!: () => void;
-  private rejectDone!: (err: unknown) => void;
+export class LogicalRun extends StreamRun {
   private readonly connection: ReplicationConnection;
   private readonly queue: PgOutputMessage[] = [];
   private txn: OpenTransaction | null = null;
   private acked: bigint;
-  private draining: Promise<void> | null = null;
-  private stopping = false;
-  private finished = false;
   private position: string | null;
 
   constructor(private readonly options: LogicalRunOptions) {
+    super();
     this.acked = options.confirmedFlush;
     this.position = options.fromText;
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolveDone = resolve;
-      this.rejectDone = reject;
-    });
-    // The caller may never look at `done`; a fatal error must not become an unhandled rejection.
-    this.done.catch(() => {});
     this.connection = new ReplicationConnection({
       ...options.connection,
       onData: (payload) => this.receive(payload),
@@ -101,31 +91,17 @@ export class LogicalRun implements CaptureRun {
     await this.connection.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.stopping) {
-      // Another stop() or a failure is closing the stream already.
-      await this.done.catch(() => {});
-      return;
-    }
-    this.stopping = true;
-    // Let the message in hand (and a handler call in progress) finish, so its ack can be sent.
-    await this.draining?.catch(() => {});
-    await this.connection.close();
-    this.finish();
+  protected closeStream(): Promise<void> {
+    return this.connection.close();
   }
 
-  private finish(err?: unknown): void {
-    if (this.finished) return;
-    this.finished = true;
-    if (err === undefined) this.resolveDone();
-    else this.rejectDone(err);
+  protected pending(): number {
+    return this.queue.length;
   }
 
-  private async fail(err: unknown): Promise<void> {
-    if (this.finished || this.stopping) return;
-    this.stopping = true;
-    await this.connection.close().catch(() => {});
-    this.finish(err);
+  protected async handleNext(): Promise<void> {
+    if (this.queue.length < QUEUE_LOW) this.connection.resume();
+    await this.process(this.queue.shift()!);
   }
 
   /**
@@ -148,26 +124,6 @@ export class LogicalRun implements CaptureRun {
     }
     if (this.queue.length > QUEUE_HIGH) this.connection.pause();
     this.kick();
-  }
-
-  /** Runs the drain loop unless it runs already; restarts it for messages that came as it ended. */
-  private kick(): void {
-    if (this.draining || this.stopping) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = null;
-      if (this.queue.length > 0) this.kick();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0 && !this.stopping) {
-        if (this.queue.length < QUEUE_LOW) this.connection.resume();
-        await this.process(this.queue.shift()!);
-      }
-    } catch (err) {
-      await this.fail(err);
-    }
   }
 
   private async process(msg: PgOutputMessage): Promise<void> {
