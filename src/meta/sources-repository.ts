@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { SourceConfig, SourceKind } from '../model/source.js';
+import { SOURCE_KINDS, type SourceConfig, type SourceKind } from '../model/source.js';
 import { BraidError, badRequest, notFound } from '../model/errors.js';
 import type { DatabaseSchema } from '../model/schema.js';
 import { isUniqueViolation, isoNow } from './db-errors.js';
@@ -11,8 +11,6 @@ import { newId } from './tokens.js';
 /** The id of Braid's own built-in database; no stored source may take it. */
 export const BUILTIN_SOURCE_ID = 'builtin';
 
-// Kept here rather than imported from connectors/create-connector.ts, which would load every driver.
-const KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlite'];
 const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const MAX_NAME_LENGTH = 200;
 
@@ -62,8 +60,8 @@ function checkName(name: string): string {
 }
 
 function checkKind(kind: string): SourceKind {
-  if (!KINDS.includes(kind as SourceKind)) {
-    throw badRequest('invalid_kind', `unknown source kind "${kind}": use ${KINDS.join(', ')}`);
+  if (!SOURCE_KINDS.includes(kind as SourceKind)) {
+    throw badRequest('invalid_kind', `unknown source kind "${kind}": use ${SOURCE_KINDS.join(', ')}`);
   }
   return kind as SourceKind;
 }

@@ -1,5 +1,6 @@
 /** The engines Braid connects to. */
-export type SourceKind = 'postgres' | 'mysql' | 'sqlite';
+export const SOURCE_KINDS = ['postgres', 'mysql', 'sqlite'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 /**
  * How to reach a source. `url` wins over the separate fields. `password` and any password inside

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createConnector } from '../connectors/create-connector.js';
+import { createSqliteConnector } from '../connectors/sqlite/index.js';
 import { demoCustomers } from './demo-data.js';
 import type { SourcesService } from './sources-service.js';
 
@@ -57,7 +57,7 @@ async function seed(
   tableName: string,
   rows: Record<string, unknown>[],
 ): Promise<void> {
-  const connector = createConnector('sqlite', { file, create: true } as never);
+  const connector = createSqliteConnector({ file, create: true });
   try {
     await connector.rawQuery(ddl);
     const table = (await connector.introspect()).tables.find((t) => t.name === tableName)!;

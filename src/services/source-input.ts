@@ -1,6 +1,6 @@
 import { badRequest } from '../model/errors.js';
 import type { SourceConfig, SourceKind } from '../connectors/connector.js';
-import { SOURCE_KINDS } from '../connectors/create-connector.js';
+import { SOURCE_KINDS } from '../model/source.js';
 
 /** What a person sends to add or change a source. */
 export interface SourceInput {
@@ -77,7 +77,7 @@ export function validateSourceInput(body: unknown, partial = false): Partial<Sou
     out.name = input.name.trim();
   }
   if (input.kind !== undefined || !partial) {
-    if (!SOURCE_KINDS.includes(input.kind as SourceKind)) {
+    if (!(SOURCE_KINDS as readonly string[]).includes(input.kind as string)) {
       throw badRequest('invalid_source', `kind must be one of ${SOURCE_KINDS.join(', ')}`, { field: 'kind' });
     }
     out.kind = input.kind as SourceKind;

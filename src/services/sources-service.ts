@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Connector, TestResult } from '../connectors/connector.js';
 import type { SourceConfig, SourceKind } from '../model/source.js';
 import { createConnector } from '../connectors/create-connector.js';
+import { createSqliteConnector } from '../connectors/sqlite/index.js';
 import { badRequest, BraidError, notFound } from '../model/errors.js';
 import { qualifiedName, type DatabaseSchema, type TableSchema } from '../model/schema.js';
 import { BUILTIN_SOURCE_ID, splitSecrets, type SourceRecord } from '../meta/index.js';
@@ -195,7 +196,7 @@ export class SourcesService {
       const record = await this.record(id);
       connector =
         id === BUILTIN_SOURCE_ID
-          ? createConnector('sqlite', { ...record.config, create: true } as SourceConfig)
+          ? createSqliteConnector({ ...record.config, create: true })
           : createConnector(record.kind, record.config);
       this.connectors.set(id, connector);
     }
