@@ -4,6 +4,8 @@ import { BraidError } from '../model/errors.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerStartCommand } from './start-command.js';
+import { registerSyncCommands } from './sync-commands.js';
+import { registerWorkerCommand } from './worker-command.js';
 
 const program = new Command('braid')
   .description('Work with several databases as if they were one.')
@@ -11,8 +13,10 @@ const program = new Command('braid')
   .showHelpAfterError();
 
 registerStartCommand(program);
+registerWorkerCommand(program);
 registerAdminCommands(program);
 registerDataCommands(program);
+registerSyncCommands(program);
 
 try {
   loadConfig();

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { buildServer } from '../server/build-server.js';
+import { engineLoggerOf } from '../server/engine-logger.js';
 import { openBraidApp } from '../services/braid-app.js';
 
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
     .description('start the server (embedded SQLite store and a demo workspace when nothing is configured)')
-    .action(async () => {
+    .option('--no-syncs', 'do not run syncs here (leave them to `braid worker` processes)')
+    .action(async (options: { syncs: boolean }) => {
       const config = loadConfig();
       const app = await openBraidApp(config);
       const firstRun = await app.prepareFirstRun();
@@ -20,6 +22,10 @@ export function registerStartCommand(program: Command): void {
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
       await server.listen({ port: config.port, host: config.host });
+      if (options.syncs) {
+        app.setLogger(engineLoggerOf(server.log));
+        await app.runSyncs();
+      }
       const address = server.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const lines = [
@@ -27,6 +33,7 @@ export function registerStartCommand(program: Command): void {
         `Braid is running at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
         `  data directory: ${config.dataDir}`,
         `  metadata store: ${config.databaseUrl ? 'PostgreSQL' : 'SQLite (embedded)'}`,
+        `  syncs: ${options.syncs ? 'run here' : 'left to braid worker processes'}`,
       ];
       if (firstRun.demoSources.length)
         lines.push(`  demo workspace: sources ${firstRun.demoSources.join(', ')} created`);

@@ -20,7 +20,11 @@ export interface Capabilities {
   /** Native upsert statement. */
   upsert: boolean;
   transactions: boolean;
-  /** Log-based change capture can be used (pgoutput / row binlog). Filled in by later issues. */
+  /**
+   * The engine has log-based change capture (PostgreSQL pgoutput / MySQL-MariaDB row binlog).
+   * Whether this server is configured for it (wal_level, binlog_format, grants) is answered by the
+   * capture probes in src/capture, which the sync engine runs before choosing a strategy.
+   */
   logicalCapture: boolean;
   binlog: boolean;
   /** Braid may create triggers for trigger-based capture. */

@@ -13,6 +13,8 @@ import { SourcesRepository } from './sources-repository.js';
 import { EntityLinksRepository } from './entity-links-repository.js';
 import { SyncConflictsRepository } from './sync-conflicts-repository.js';
 import { SyncDeadLettersRepository } from './sync-dead-letters-repository.js';
+import { SyncEntityStateRepository } from './sync-entity-state-repository.js';
+import { SyncLeasesRepository } from './sync-leases-repository.js';
 import { SyncPositionsRepository } from './sync-positions-repository.js';
 import { SyncsRepository } from './syncs-repository.js';
 import { UsersRepository } from './users-repository.js';
@@ -54,6 +56,9 @@ export interface MetaStore {
   readonly syncPositions: SyncPositionsRepository;
   readonly syncConflicts: SyncConflictsRepository;
   readonly syncDeadLetters: SyncDeadLettersRepository;
+  /** Converged values per entity: the evidence conflict decisions need after a restart. */
+  readonly syncEntityState: SyncEntityStateRepository;
+  readonly syncLeases: SyncLeasesRepository;
   /** Closes the connection (pool); the store cannot be used afterwards. */
   close(): Promise<void>;
 }
@@ -116,6 +121,8 @@ export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStor
       syncPositions: new SyncPositionsRepository(db),
       syncConflicts: new SyncConflictsRepository(db),
       syncDeadLetters: new SyncDeadLettersRepository(db),
+      syncEntityState: new SyncEntityStateRepository(db),
+      syncLeases: new SyncLeasesRepository(db),
       close: () => db.destroy(),
     };
   } catch (err) {

@@ -8,6 +8,8 @@ export interface SyncMetaTables {
   sync_positions: SyncPositionsTable;
   sync_conflicts: SyncConflictsTable;
   sync_dead_letters: SyncDeadLettersTable;
+  sync_entity_state: SyncEntityStateTable;
+  sync_leases: SyncLeasesTable;
 }
 
 export interface SyncsTable {
@@ -66,4 +68,27 @@ export interface SyncDeadLettersTable {
   reason: string;
   attempts: number;
   created_at: string;
+}
+
+/** Migration 0003: an entity's converged values and the last event applied from each member. */
+export interface SyncEntityStateTable {
+  sync_id: string;
+  entity_id: string;
+  /** JSON object: canonical field -> value. */
+  converged: string;
+  /** JSON object: member index -> `<capture kind>:<position>` of the last event applied from it. */
+  applied: string;
+  updated_at: string;
+}
+
+/** Migration 0003: which process runs a sync, until when, and its last status snapshot. */
+export interface SyncLeasesTable {
+  sync_id: string;
+  /** Id of the process holding the lease (host, pid and a random part). */
+  owner: string;
+  /** ISO time after which another process may take the sync over. */
+  expires_at: string;
+  heartbeat_at: string;
+  /** JSON of the owner's last status of the sync (members, counters, lag), for other processes. */
+  status: string | null;
 }

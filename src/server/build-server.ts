@@ -8,6 +8,7 @@ import { authRoutes } from './routes/auth-routes.js';
 import { builtinRoutes } from './routes/builtin-routes.js';
 import { rowsRoutes } from './routes/rows-routes.js';
 import { sourcesRoutes } from './routes/sources-routes.js';
+import { syncsRoutes } from './routes/syncs-routes.js';
 
 export interface ServerOptions {
   /** Fastify logger: false in tests, pino options in `braid start`. */
@@ -66,6 +67,7 @@ export async function buildServer(braid: BraidApp, options: ServerOptions = {}):
   sourcesRoutes(app, braid.sources);
   builtinRoutes(app, braid.builtinTables);
   rowsRoutes(app, braid.rows, braid.sources);
+  syncsRoutes(app, braid.syncs);
   await app.ready();
   return app;
 }

@@ -6,8 +6,12 @@ import { openMetaStore, type MetaStore } from '../meta/index.js';
 import { AuthService, type User } from './auth-service.js';
 import { BuiltinTablesService } from './builtin-tables-service.js';
 import { ensureDemoWorkspace } from './demo-workspace.js';
+import { createSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { SyncEngine, type EngineLogger } from '../sync/engine/index.js';
 import { RowsService } from './rows-service.js';
 import { SourcesService } from './sources-service.js';
+import { SyncSupervisor } from './sync-supervisor.js';
+import { SyncsService } from './syncs-service.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@braid.local';
 const INITIAL_PASSWORD_FILE = 'initial-admin-password';
@@ -28,6 +32,13 @@ export class BraidApp {
   readonly sources: SourcesService;
   readonly rows: RowsService;
   readonly builtinTables: BuiltinTablesService;
+  /** Runs user transforms (sync rules; automations later). */
+  readonly sandbox: Sandbox;
+  readonly syncEngine: SyncEngine;
+  readonly syncs: SyncsService;
+  /** Set once `runSyncs` was called: this process then runs syncs (the server, a worker). */
+  private supervisor: SyncSupervisor | null = null;
+  private log: EngineLogger = stderrLogger;
 
   constructor(
     readonly config: BraidConfig,
@@ -37,6 +48,49 @@ export class BraidApp {
     this.sources = new SourcesService(meta.sources, config.dataDir);
     this.rows = new RowsService(this.sources);
     this.builtinTables = new BuiltinTablesService(this.sources);
+    this.sandbox = createSandbox();
+    // The engine logs through `this.log`, so the server can route it into its own logger later.
+    const logger: EngineLogger = {
+      info: (message, details) => this.log.info(message, details),
+      warn: (message, details) => this.log.warn(message, details),
+      error: (message, details) => this.log.error(message, details),
+    };
+    this.syncEngine = new SyncEngine({
+      store: meta,
+      sources: this.sources,
+      sandbox: this.sandbox,
+      logger,
+      pollingDir: path.join(config.dataDir, 'polling'),
+    });
+    this.syncs = new SyncsService({
+      store: meta,
+      sources: this.sources,
+      engine: this.syncEngine,
+      sandbox: this.sandbox,
+      supervisor: () => this.supervisor,
+    });
+  }
+
+  /** Where the sync engine and supervisor write what they do (stderr lines by default). */
+  setLogger(logger: EngineLogger): void {
+    this.log = logger;
+  }
+
+  /**
+   * Makes this process run syncs: a supervisor takes the lease of each active sync nobody else
+   * runs. Resolves after the first round (the syncs found are started or failed to start).
+   */
+  async runSyncs(options: { tickMs?: number; leaseMs?: number } = {}): Promise<SyncSupervisor> {
+    if (!this.supervisor) {
+      this.supervisor = new SyncSupervisor({
+        store: this.meta,
+        engine: this.syncEngine,
+        logger: this.log,
+        ...options,
+      });
+      await this.supervisor.start();
+    }
+    return this.supervisor;
   }
 
   createAdmin(email: string, password: string): Promise<User> {
@@ -77,7 +131,11 @@ export class BraidApp {
   }
 
   async close(): Promise<void> {
+    // Syncs first: their leases are released so another process takes over without waiting.
+    await this.supervisor?.stop();
+    await this.syncEngine.stopAll();
     await this.sources.closeAll();
+    await this.sandbox.close();
     await this.meta.close();
   }
 }
@@ -90,4 +148,17 @@ export async function openBraidApp(config: BraidConfig): Promise<BraidApp> {
     secretKey: config.secretKey,
   });
   return new BraidApp(config, meta);
+}
+
+/** One line per message on stderr: `level message {details}`. */
+const stderrLogger: EngineLogger = {
+  info: (message, details) => writeLine('info', message, details),
+  warn: (message, details) => writeLine('warn', message, details),
+  error: (message, details) => writeLine('error', message, details),
+};
+
+function writeLine(level: string, message: string, details?: Record<string, unknown>): void {
+  process.stderr.write(
+    `${new Date().toISOString()} ${level} ${message}${details ? ` ${JSON.stringify(details)}` : ''}\n`,
+  );
 }

@@ -79,6 +79,22 @@ describe('sync rules', () => {
     expect(priorityOrder({ ...rule, conflict: { policy: 'priority', order: [1] } })).toEqual([1, 0]);
   });
 
+  it("takes a member's own capture, which wins over the rule's, and refuses unknown ones by path", async () => {
+    const body = example();
+    body.members[1].capture = 'triggers';
+    const rule = parseSyncRule(body);
+    expect([rule.capture, rule.members[0]!.capture, rule.members[1]!.capture]).toEqual([
+      'auto',
+      undefined,
+      'triggers',
+    ]);
+    expect('capture' in rule.members[0]!).toBe(false);
+    body.members[0].capture = 'wal';
+    expect(problems(await refusal(body))).toEqual([
+      'members[0].capture: must be one of "auto", "logical", "binlog", "triggers", "polling"',
+    ]);
+  });
+
   it('refuses a column the table does not have, naming member, field and column', async () => {
     const body = example();
     body.members[1].fields.phone.column = 'phon';

@@ -32,6 +32,8 @@ export interface SyncMember {
   match: { column: string; normalize: NormalizeStep[] };
   /** Canonical field name -> mapping. */
   fields: Record<string, FieldMapping>;
+  /** This member's capture, overriding the rule's `capture` (absent: the rule's applies). */
+  capture?: CaptureChoice;
 }
 
 /**
@@ -54,7 +56,9 @@ export interface SyncMember {
  * linked when a matching row exists; `"create"` creates it in the other members), `deletes`
  * (`"ignore"` by default: the other members keep their rows and only the link goes; `"propagate"`
  * deletes the linked rows too), and `conflict.order` entries may be a member index (a number) as well
- * as a source id, for rules with two tables of one source. Defaults: `normalize` `[]`, `conflict`
+ * as a source id, for rules with two tables of one source. A member may carry its own `capture`
+ * (same values as the rule's; the member's wins), e.g. `"triggers"` for one table of a rule left on
+ * `"auto"` whose server allows no log-based capture for it. Defaults: `normalize` `[]`, `conflict`
  * `{"policy": "priority"}` in member order, `capture` `"auto"`, `reconcile` `"dry-run"`.
  */
 export interface SyncRule {
@@ -151,7 +155,11 @@ function parseMember(problems: RuleProblems, path: string, input: unknown): Sync
     problems.add(path, 'must be an object with source, table, match and fields');
     return undefined;
   }
-  unknownKeys(problems, path, input, ['source', 'table', 'match', 'fields']);
+  unknownKeys(problems, path, input, ['source', 'table', 'match', 'fields', 'capture']);
+  const capture =
+    input.capture === undefined
+      ? undefined
+      : oneOf(problems, `${path}.capture`, input.capture, CAPTURE_CHOICES, 'auto');
   if (!nonEmptyString(input.source)) problems.add(`${path}.source`, 'must be a source id');
   if (!nonEmptyString(input.table)) problems.add(`${path}.table`, 'must be a table name');
   let match: SyncMember['match'] | undefined;
@@ -186,7 +194,9 @@ function parseMember(problems: RuleProblems, path: string, input: unknown): Sync
     }
   }
   if (!match || !nonEmptyString(input.source) || !nonEmptyString(input.table)) return undefined;
-  return { source: input.source, table: input.table, match, fields };
+  const member: SyncMember = { source: input.source, table: input.table, match, fields };
+  if (capture !== undefined) member.capture = capture;
+  return member;
 }
 
 function parseConflict(problems: RuleProblems, input: unknown, memberCount: number): SyncRule['conflict'] {

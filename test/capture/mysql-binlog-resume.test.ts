@@ -109,7 +109,9 @@ describe.skipIf(!available)('MySQL/MariaDB binlog capture: positions and failure
     release();
     await waitFor('all transactions', () => (rec.events().length === 1_200 ? true : undefined), 20_000);
     expect(rec.events().map((e) => e.key.id)).toEqual(Array.from({ length: 1_200 }, (_, i) => i + 1));
-    expect(rec.batches).toHaveLength(1_200);
+    // Transactions that waited for the slow handler came to it together, at most 500 events a batch.
+    expect(rec.batches.length).toBeLessThan(1_200);
+    expect(Math.max(...rec.batches.map((b) => b.events.length))).toBeLessThanOrEqual(500);
   }, 40_000);
 
   it('a handler that throws ends the run; the same events come again after restart', async () => {

@@ -122,10 +122,13 @@ describe.skipIf(!available)(
       const positions = rec.events().map((e) => e.position);
       expect(new Set(positions).size).toBe(200);
       expect([...positions].sort()).toEqual(positions);
-      // Each transaction's two rows arrive together, in one batch, one after the other.
+      // Each transaction's two rows arrive together, in one batch, one after the other (a batch may
+      // hold several transactions that committed while the handler was busy).
       for (const batch of rec.batches) {
-        expect(batch.events).toHaveLength(2);
-        expect(batch.events[1]!.key.id).toBe((batch.events[0]!.key.id as number) + 50_000);
+        expect(batch.events.length % 2).toBe(0);
+        for (let i = 0; i < batch.events.length; i += 2) {
+          expect(batch.events[i + 1]!.key.id).toBe((batch.events[i]!.key.id as number) + 50_000);
+        }
       }
       const latencies = [...committed].map(([id, at]) => arrived.get(id)! - at).sort((a, b) => a - b);
       const pct = (p: number) =>

@@ -10,7 +10,7 @@ import { KEY_FILE_NAME } from '../../src/meta/secret-key.js';
 import { createPostgresSchema, POSTGRES_URL } from '../support/servers.js';
 import { META_ENGINES, postgresQuery, type MetaFixture } from './meta-engines.js';
 
-// 0001-initial, then 0002-sync's tables.
+// 0001-initial, then the tables of 0002-sync and 0003-sync-state (sorted by name).
 const TABLES = [
   'api_keys',
   'braid_migration',
@@ -20,6 +20,8 @@ const TABLES = [
   'sync_conflicts',
   'sync_dead_letters',
   'sync_entity_links',
+  'sync_entity_state',
+  'sync_leases',
   'sync_positions',
   'syncs',
   'users',

@@ -1,25 +1,14 @@
-import mysql from 'mysql2/promise';
-import pg from 'pg';
+import type mysql from 'mysql2/promise';
+import type pg from 'pg';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { SourcesService } from '../../src/services/sources-service.js';
 import { SyncEngine } from '../../src/sync/engine/index.js';
 import { parseSyncRule } from '../../src/sync/sync-rule.js';
 import { META_ENGINES, type MetaFixture } from '../meta/meta-engines.js';
-import { createMysqlDatabase, createPostgresSchema, uniqueName } from '../support/servers.js';
+import { uniqueName } from '../support/servers.js';
+import { openUseCaseDatabases } from './use-case-databases.js';
 
-/** The use case's rows: names differ in case and spacing between the tools, phones in format. */
-const CRM_ROWS = [
-  ['Blue Bakery LLC', 'Ada', 'ada@blue.example', '+1 (555) 010-0001', 'food', 'bread'],
-  ['Acme  Tools', 'Bob', 'bob@acme.example', '555-010-0002', 'hardware', 'tools'],
-  ['Cedar Dental', 'Cy', 'cy@cedar.example', '(555) 010 0003', 'health', 'teeth'],
-  ['Only In CRM', 'Dee', 'dee@crm.example', '555 010 0004', 'misc', null],
-];
-const INVOICING_ROWS = [
-  ['blue bakery llc', 'ada@blue.example', '5550100001', 'monthly'],
-  ['ACME TOOLS', 'bob@acme.example', '5550100002', 'yearly'],
-  [' cedar dental ', 'cy@cedar.example', '5550100003', 'monthly'],
-  ['Only In Invoicing', 'eve@inv.example', '5550100005', 'weekly'],
-];
+export { leftovers, waitFor } from './use-case-databases.js';
 
 export interface UseCase {
   engine: SyncEngine;
@@ -34,6 +23,8 @@ export interface UseCase {
     policy?: string;
     inserts?: string;
     deletes?: string;
+    /** Per member, its own `capture` (overriding the rule's); undefined leaves a member without. */
+    memberCapture?: (string | undefined)[];
   }): Promise<string>;
   /** A second engine over the same store, as a restarted process would have. */
   newEngine(): SyncEngine;
@@ -48,38 +39,20 @@ export interface UseCase {
  * as the two tools would, synced by a SyncEngine over a fresh metadata store.
  */
 export async function openUseCase(prefix: string): Promise<UseCase> {
-  const mariadb = await createMysqlDatabase(prefix);
-  const postgres = await createPostgresSchema(prefix);
-  const my = await mysql.createConnection({ uri: mariadb.url });
-  await my.query(`create table crm_business_information (
-    id int auto_increment primary key, business_name varchar(200), contact_name varchar(200),
-    email varchar(200), phone varchar(40), category varchar(40), description text)`);
-  await my.query(
-    'insert into crm_business_information (business_name, contact_name, email, phone, category, description) values ?',
-    [CRM_ROWS],
-  );
-  const client = new pg.Client({ connectionString: postgres.url });
-  await client.connect();
-  await client.query(`set search_path to "${postgres.schema}"`);
-  // The check constraint gives the dead-letter test a write that can never succeed as it is.
-  await client.query(`create table invoice_customers (
-    id serial primary key, business_name text, email text check (email is null or email like '%@%'),
-    phone bigint, billing_cycle text)`);
-  for (const row of INVOICING_ROWS) {
-    await client.query(
-      'insert into invoice_customers (business_name, email, phone, billing_cycle) values ($1, $2, $3, $4)',
-      row,
-    );
-  }
+  const dbs = await openUseCaseDatabases(prefix);
   const meta = await META_ENGINES[0]!.open();
   const crmSource = (
-    await meta.store.sources.create({ name: uniqueName('crm'), kind: 'mysql', config: { url: mariadb.url } })
+    await meta.store.sources.create({
+      name: uniqueName('crm'),
+      kind: 'mysql',
+      config: { url: dbs.mariadbUrl },
+    })
   ).id;
   const invSource = (
     await meta.store.sources.create({
       name: uniqueName('inv'),
       kind: 'postgres',
-      config: { url: postgres.url, schemas: [postgres.schema] },
+      config: dbs.postgresConfig,
     })
   ).id;
   const sources = new SourcesService(meta.store.sources, meta.dataDir);
@@ -96,11 +69,18 @@ export async function openUseCase(prefix: string): Promise<UseCase> {
   return {
     engine,
     meta,
-    my,
-    pg: client,
+    my: dbs.my,
+    pg: dbs.pg,
     crmSource,
     invSource,
-    async createSync({ capture, policy = 'priority', inserts = 'ignore', deletes = 'ignore' }) {
+    async createSync({
+      capture,
+      policy = 'priority',
+      inserts = 'ignore',
+      deletes = 'ignore',
+      memberCapture = [],
+    }) {
+      const own = (i: number) => (memberCapture[i] === undefined ? {} : { capture: memberCapture[i] });
       const match = { column: 'business_name', normalize: ['trim', 'lower', 'collapse_spaces'] };
       const rule = parseSyncRule({
         name: uniqueName('contacts'),
@@ -108,6 +88,7 @@ export async function openUseCase(prefix: string): Promise<UseCase> {
           {
             source: crmSource,
             table: 'crm_business_information',
+            ...own(0),
             match,
             fields: {
               email: 'email',
@@ -122,6 +103,7 @@ export async function openUseCase(prefix: string): Promise<UseCase> {
           {
             source: invSource,
             table: 'invoice_customers',
+            ...own(1),
             match,
             fields: {
               email: 'email',
@@ -137,71 +119,14 @@ export async function openUseCase(prefix: string): Promise<UseCase> {
       return (await meta.store.syncs.create({ name: rule.name, definition: rule, status: 'active' })).id;
     },
     newEngine: () => new SyncEngine({ store: meta.store, sources, sandbox, logger: quiet }),
-    async crm(id) {
-      const [rows] = await my.query('select * from crm_business_information where id = ?', [id]);
-      return (rows as Record<string, unknown>[])[0]!;
-    },
-    async inv(id) {
-      return (await client.query('select * from invoice_customers where id = $1', [id])).rows[0] as Record<
-        string,
-        unknown
-      >;
-    },
+    crm: dbs.crm,
+    inv: dbs.inv,
     async close() {
       await engine.stopAll();
       await sources.closeAll();
       await sandbox.close();
-      await my.end();
-      await client.end();
       await meta.cleanup();
-      await mariadb.drop();
-      await postgres.drop();
+      await dbs.close();
     },
   };
-}
-
-/** Polls `probe` until it answers true, failing after `timeoutMs` with `what`. */
-export async function waitFor(
-  what: string,
-  probe: () => Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** Capture objects left on the servers whose names contain `fragment` (slots, publications, triggers). */
-export async function leftovers(uc: UseCase, fragment: string): Promise<string[]> {
-  const like = `%${fragment}%`;
-  const slots = await uc.pg.query('select slot_name as n from pg_replication_slots where slot_name like $1', [
-    like,
-  ]);
-  const pubs = await uc.pg.query('select pubname as n from pg_publication where pubname like $1', [like]);
-  const pgTriggers = await uc.pg.query(
-    'select trigger_name as n from information_schema.triggers where trigger_name like $1',
-    [like],
-  );
-  const [myTriggers] = await uc.my.query(
-    'select trigger_name as n from information_schema.triggers where trigger_name like ?',
-    [like],
-  );
-  const pgTables = await uc.pg.query(
-    'select table_name as n from information_schema.tables where table_name like $1',
-    [like],
-  );
-  const [myTables] = await uc.my.query(
-    'select table_name as n from information_schema.tables where table_name like ?',
-    [like],
-  );
-  return [
-    ...slots.rows,
-    ...pubs.rows,
-    ...pgTriggers.rows,
-    ...pgTables.rows,
-    ...(myTriggers as { n: string }[]),
-    ...(myTables as { n: string }[]),
-  ].map((r) => String(r.n));
 }

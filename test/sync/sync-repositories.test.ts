@@ -179,12 +179,42 @@ describe.each(META_ENGINES)('sync repositories on $name', (engine) => {
       expect(await store.syncDeadLetters.get(letter.id)).toBeNull();
     });
 
+    it('stores converged values and applied positions per entity: insert, replace, read several, delete', async () => {
+      expect(await store.syncEntityState.get(syncId, 'e1')).toBeNull();
+      await store.syncEntityState.set(syncId, 'e1', {
+        converged: { email: 'a@b.example', phone: '5550100001' },
+        applied: { 0: 'binlog:p1' },
+      });
+      await store.syncEntityState.set(syncId, 'e2', {
+        converged: { email: null, tags: ['x', { y: 1 }] },
+        applied: {},
+      });
+      // A second set replaces the state (one upsert statement on both engines).
+      await store.syncEntityState.set(syncId, 'e1', {
+        converged: { email: 'new@b.example' },
+        applied: { 0: 'binlog:p2', 1: 'logical:q1' },
+      });
+      expect(await store.syncEntityState.get(syncId, 'e1')).toEqual({
+        converged: { email: 'new@b.example' },
+        applied: { 0: 'binlog:p2', 1: 'logical:q1' },
+      });
+      const many = await store.syncEntityState.getMany(syncId, ['e1', 'e2', 'e3']);
+      expect([...many.keys()].sort()).toEqual(['e1', 'e2']);
+      expect(many.get('e2')).toEqual({ converged: { email: null, tags: ['x', { y: 1 }] }, applied: {} });
+      expect((await store.syncEntityState.getMany(syncId, [])).size).toBe(0);
+      expect(await store.syncEntityState.delete(syncId, 'e1')).toBe(true);
+      expect(await store.syncEntityState.delete(syncId, 'e1')).toBe(false);
+      expect(await store.syncEntityState.get(syncId, 'e1')).toBeNull();
+    });
+
     it('deleting a sync removes all its state', async () => {
       const entityId = await store.entityLinks.link({ syncId, member: 0, key: { id: 1 }, matchKey: 'k' });
       await store.syncPositions.save(syncId, 0, 'p');
       await store.syncConflicts.open({ syncId, entityId, field: 'phone', sides: [] });
       await store.syncDeadLetters.add({ syncId, member: 0, event: {}, reason: 'r' });
+      await store.syncEntityState.set(syncId, entityId, { converged: { phone: '1' }, applied: {} });
       expect(await store.syncs.delete(syncId)).toBe(true);
+      expect(await store.syncEntityState.get(syncId, entityId)).toBeNull();
       expect(await store.entityLinks.membersOf(entityId)).toEqual([]);
       expect(await store.syncPositions.get(syncId, 0)).toBeNull();
       expect(await store.syncConflicts.list(syncId, 'all')).toEqual([]);

@@ -25,6 +25,12 @@ export interface BinlogRunOptions {
 /** Stop reading the socket above this many committed transactions waiting for the handler. */
 const QUEUE_HIGH = 1_000;
 const QUEUE_LOW = 100;
+/**
+ * Transactions waiting while the handler was busy go to it together, up to this many events: under
+ * load the consumer gets bigger batches (and may apply them concurrently) instead of falling behind
+ * one small transaction at a time. A single bigger transaction is still delivered whole.
+ */
+const MAX_BATCH_EVENTS = 500;
 
 interface OpenTransaction {
   offset: number;
@@ -35,9 +41,10 @@ interface OpenTransaction {
 
 /**
  * One dump session: groups row events into transactions (GTID/BEGIN ... XID/COMMIT), keeps the
- * captured tables' events, tags them with the transaction's origin, and hands each committed
- * transaction to the handler, one after the other, in binlog (= commit) order. The position
- * advances only after the handler resolved for the whole transaction.
+ * captured tables' events, tags them with the transaction's origin, and hands committed
+ * transactions to the handler, one batch after the other, in binlog (= commit) order: each whole
+ * transaction, or several that waited meanwhile. The position advances only after the handler
+ * resolved for the whole batch.
  */
 export class BinlogRun extends StreamRun {
   private readonly connection: BinlogConnection;
@@ -85,7 +92,10 @@ export class BinlogRun extends StreamRun {
 
   protected async handleNext(): Promise<void> {
     if (this.ready.length < QUEUE_LOW) this.connection.resume();
-    const events = this.ready.shift()!;
+    const events = [...this.ready.shift()!];
+    while (this.ready.length > 0 && events.length + this.ready[0]!.length <= MAX_BATCH_EVENTS) {
+      events.push(...this.ready.shift()!);
+    }
     await this.options.handler(events);
     this.position = events[events.length - 1]!.position;
   }

@@ -44,6 +44,8 @@ interface OpenTransaction {
   nextIndex: number;
   origin?: string;
   pending: ChangeEvent[];
+  /** Part of it was delivered already (a big transaction): the rest goes on its own at commit. */
+  split?: boolean;
 }
 
 /** Stop reading from the socket above this many undecoded messages; resume below the low mark. */
@@ -52,13 +54,20 @@ const QUEUE_LOW = 2_000;
 
 /**
  * One streaming session: assembles pgoutput messages into transactions of change events, hands
- * them to the handler one after the other, and confirms a transaction's end LSN to the slot only
- * after the handler resolved for all of it.
+ * them to the handler in commit order (several that arrived while the handler was busy together),
+ * and confirms a transaction's end LSN to the slot only after the handler resolved for all of it.
  */
 export class LogicalRun extends StreamRun {
   private readonly connection: ReplicationConnection;
   private readonly queue: PgOutputMessage[] = [];
   private txn: OpenTransaction | null = null;
+  /**
+   * Events of committed transactions not handed to the handler yet, and the end LSN of the last of
+   * those transactions: transactions that arrive while the handler is busy go to it together (see
+   * flushCommitted), so under load batches grow instead of the consumer falling behind.
+   */
+  private committed: ChangeEvent[] = [];
+  private committedEnd: bigint | null = null;
   private acked: bigint;
   private position: string | null;
 
@@ -102,6 +111,24 @@ export class LogicalRun extends StreamRun {
   protected async handleNext(): Promise<void> {
     if (this.queue.length < QUEUE_LOW) this.connection.resume();
     await this.process(this.queue.shift()!);
+    // Nothing more received for now: what committed goes to the handler.
+    if (this.queue.length === 0) await this.flushCommitted();
+  }
+
+  /** Hands the committed events to the handler, then confirms their transactions' end to the slot. */
+  private async flushCommitted(): Promise<void> {
+    if (this.committed.length > 0) {
+      const events = this.committed;
+      this.committed = [];
+      await this.options.handler(events);
+      this.position = events[events.length - 1]!.position;
+    }
+    if (this.committedEnd !== null) {
+      if (this.committedEnd > this.acked) this.acked = this.committedEnd;
+      this.committedEnd = null;
+      // Confirm at once: a stop or crash right after then redelivers as little as possible.
+      this.connection.sendStatus(false);
+    }
   }
 
   /**
@@ -110,7 +137,8 @@ export class LogicalRun extends StreamRun {
    * no writes would hold back WAL of the whole server. PostgreSQL's own apply worker does the same.
    */
   private flushLsn(walEnd: bigint): bigint {
-    const idle = this.txn === null && this.queue.length === 0 && this.draining === null;
+    const idle =
+      this.txn === null && this.queue.length === 0 && this.committedEnd === null && this.draining === null;
     return idle && walEnd > this.acked ? walEnd : this.acked;
   }
 
@@ -167,11 +195,13 @@ export class LogicalRun extends StreamRun {
         return;
       case 'commit': {
         const txn = this.openTransaction('commit');
-        if (txn.pending.length > 0) await this.deliver(txn);
+        // A transaction split into several deliveries (maxBatchEvents) must not wait for others.
+        if (txn.split) await this.deliver(txn);
+        this.committed.push(...txn.pending);
+        txn.pending = [];
         this.txn = null;
-        if (msg.endLsn > this.acked) this.acked = msg.endLsn;
-        // Confirm at once: a stop or crash right after then redelivers as little as possible.
-        this.connection.sendStatus(false);
+        this.committedEnd = msg.endLsn;
+        if (this.committed.length >= this.options.maxBatchEvents) await this.flushCommitted();
         return;
       }
       default:
@@ -191,7 +221,11 @@ export class LogicalRun extends StreamRun {
     return formatPosition(position);
   }
 
+  /** Delivers the open transaction's events so far (a big one, or before a truncate), after what committed before it. */
   private async deliver(txn: OpenTransaction): Promise<void> {
+    await this.flushCommitted();
+    if (txn.pending.length === 0) return;
+    txn.split = true;
     const events = txn.pending;
     txn.pending = [];
     await this.options.handler(events);
@@ -202,7 +236,8 @@ export class LogicalRun extends StreamRun {
     const txn = this.openTransaction('truncate');
     const position = this.nextPosition(txn);
     if (position === null) return;
-    if (txn.pending.length > 0) await this.deliver(txn);
+    // Everything before the truncate goes first, including transactions committed before it.
+    await this.deliver(txn);
     const tables = msg.relationIds.map((id) => this.options.decoder.tableName(id));
     if (!this.options.onTruncate) {
       // Not acknowledged: the run fails at this place again after a restart, so a truncate can

@@ -76,16 +76,37 @@ export class ChangelogReader {
     return this.settled;
   }
 
-  /** The next events after `position`, at most one batch. */
+  /**
+   * The next events after `position`, at most one batch. Ids that follow `position` without a gap
+   * are final at once: every id below them is visible too, so no open transaction can still commit
+   * one in between. Only a gap (a writer still open, or one that rolled back) needs `settle`, which
+   * on MySQL waits for InnoDB's transaction list to refresh.
+   */
   async read(position: string | null): Promise<ChangeEvent[]> {
     const after = position === null ? -1n : idOf(position);
+    const visible = await this.rows(after, null);
+    const contiguous: Row[] = [];
+    for (const row of visible) {
+      if (BigInt(String(row.id)) !== after + 1n + BigInt(contiguous.length)) break;
+      contiguous.push(row);
+    }
+    if (contiguous.length > 0) return this.eventsOf(contiguous);
+    if (visible.length === 0) return [];
     const upTo = await this.settle();
     if (upTo <= after) return [];
+    return this.eventsOf(await this.rows(after, upTo));
+  }
+
+  private async rows(after: bigint, upTo: bigint | null): Promise<Row[]> {
     const { rows } = await this.connector.rawQuery(
       `select id, table_name, op, row_key, old_row, new_row, commit_time, origin from ${this.dialect.changelogSql(this.names)}
-        where id > :after and id <= :upTo order by id limit ${Number(this.options.batchSize)}`,
-      { after: String(after), upTo: String(upTo) },
+        where id > :after${upTo === null ? '' : ' and id <= :upTo'} order by id limit ${Number(this.options.batchSize)}`,
+      upTo === null ? { after: String(after) } : { after: String(after), upTo: String(upTo) },
     );
+    return rows;
+  }
+
+  private async eventsOf(rows: Row[]): Promise<ChangeEvent[]> {
     const events: ChangeEvent[] = [];
     for (const row of rows) {
       const event = this.toEvent(row);

@@ -36,7 +36,7 @@ export class MysqlConnector extends KyselyConnector {
     upsert: true,
     transactions: true,
     logicalCapture: false,
-    binlog: false,
+    binlog: true,
     triggers: true,
     schemas: false,
   };

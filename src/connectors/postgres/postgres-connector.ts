@@ -64,7 +64,7 @@ export class PostgresConnector extends KyselyConnector {
     returning: true,
     upsert: true,
     transactions: true,
-    logicalCapture: false,
+    logicalCapture: true,
     binlog: false,
     triggers: true,
     schemas: true,

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-sync.js';
+import * as m0003 from './0003-sync-state.js';
 
 /**
  * Every metadata migration, in order. To add one: create `NNNN-what-it-does.ts` next to this file
@@ -10,4 +11,5 @@ import * as m0002 from './0002-sync.js';
 export const META_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': m0001,
   '0002-sync': m0002,
+  '0003-sync-state': m0003,
 };

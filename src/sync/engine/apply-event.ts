@@ -1,33 +1,57 @@
-import { matchKey } from '../../match/normalize.js';
 import type { ChangeEvent } from '../../model/change-event.js';
 import type { Row } from '../../model/values.js';
 import { decideEntity, type MemberSide } from '../conflict-policy.js';
 import { canonicalEquals, readCanonical, writeMember, type CanonicalValues } from '../field-mapping.js';
 import { canonicalFields, priorityOrder } from '../sync-rule.js';
+import type { AppliedMark } from './entity-baselines.js';
+import { entityFor } from './entity-resolution.js';
 import { keyOf, type MemberRuntime, type SyncContext } from './sync-context.js';
 
 /** A member row of an entity as read now. */
-interface LinkedRow {
+export interface LinkedRow {
   runtime: MemberRuntime;
   key: Row;
   row: Row;
 }
 
 /**
- * Applies one change event of member `source` to the other members. Idempotent: every write is
- * decided by comparing with the rows as they are now, so a redelivered event finds the members
- * agreeing and writes nothing. Throws on failure (the caller retries or dead-letters).
+ * Applies one change event of member `source` to the other members and answers how many rows it
+ * wrote (0: the event needed no write). Every event is applied in order with its own values, so
+ * 1,000 updates give 1,000 writes. Safe under at-least-once delivery, where a restart delivers
+ * events already applied again:
+ * - each entity records the position of the last event applied from each member (with its
+ *   converged values), so an event at or before it is a redelivery and is skipped;
+ * - every write is decided by comparing with the other members' rows as they are now, so an event
+ *   applied just before a crash (position not recorded yet) finds them agreeing and writes nothing.
+ * Throws on failure (the caller retries or dead-letters).
  */
-export async function applyEvent(ctx: SyncContext, source: MemberRuntime, event: ChangeEvent): Promise<void> {
+export async function applyEvent(
+  ctx: SyncContext,
+  source: MemberRuntime,
+  event: ChangeEvent,
+): Promise<number> {
   if (event.op === 'delete') return applyDelete(ctx, source, event);
   const after = event.after;
-  if (!after) return;
+  if (!after) return 0;
   const key = keyOf(source.table, { ...event.key, ...after });
-  const entityId = await entityFor(ctx, source, key, after, event.op === 'insert');
-  if (!entityId) return;
-  const rows = await linkedRows(ctx, entityId, source.index);
-  const fields = canonicalFields(ctx.rule);
-  const mine = await readCanonical(ctx.sandbox, source.member, after, { rowKey: key });
+  const mark: AppliedMark = { member: source.index, kind: source.selection.kind, position: event.position };
+  const link = await ctx.store.entityLinks.linkFor(ctx.syncId, source.index, key);
+  if (link && (await ctx.baselines.applied(link.entityId, mark))) return 0;
+  // The other members' rows (a linked row, the usual case) and the sandbox run overlap: database
+  // round trips are most of an event's cost.
+  const [mine, prefetched] = await Promise.all([
+    readCanonical(ctx.sandbox, source.member, after, { rowKey: key }),
+    link ? linkedRows(ctx, link.entityId, source.index) : null,
+  ]);
+  const resolved = await entityFor(ctx, source, key, after, event.op === 'insert', link);
+  if (!resolved) return 0;
+  const { entityId } = resolved;
+  const fields = canonicalFields(ctx.rule).filter((field) => field in mine);
+  // Rows created or linked just now are not in the prefetched list.
+  const rows =
+    prefetched && resolved.writes === 0 && resolved.linked === 0
+      ? prefetched
+      : await linkedRows(ctx, entityId, source.index);
   const sides: MemberSide[] = [{ member: source.index, values: mine, commitTime: event.commitTime }];
   for (const other of rows) {
     sides.push({
@@ -38,16 +62,18 @@ export async function applyEvent(ctx: SyncContext, source: MemberRuntime, event:
   const before = event.before
     ? await readCanonical(ctx.sandbox, source.member, event.before, { rowKey: key })
     : undefined;
+  const stored = await ctx.baselines.get(entityId);
   const decisions = decideEntity({
     policy: ctx.rule.conflict.policy,
     priority: priorityOrder(ctx.rule),
     fields,
     sides,
     trigger: { member: source.index, commitTime: event.commitTime, before },
-    baseline: baselineFor(ctx, entityId, sides.slice(1)),
+    baseline: baselineFor(fields, stored, sides.slice(1)),
   });
   const changes = new Map<number, CanonicalValues>();
-  const converged: CanonicalValues = { ...ctx.baselines.get(entityId) };
+  // Fields this event does not decide (not mapped by the source) keep their last converged value.
+  const converged: CanonicalValues = { ...stored };
   for (const decision of decisions) {
     if (decision.outcome === 'agree') {
       converged[decision.field] = decision.value;
@@ -69,35 +95,44 @@ export async function applyEvent(ctx: SyncContext, source: MemberRuntime, event:
     }
   }
   const all: LinkedRow[] = [{ runtime: source, key, row: after }, ...rows];
+  let writes = resolved.writes;
   for (const [member, values] of changes) {
     const target = all.find((r) => r.runtime.index === member)!;
-    await writeUpdate(ctx, target, values);
+    writes += await writeUpdate(ctx, target, values);
   }
-  ctx.baselines.set(entityId, converged);
+  await ctx.baselines.set(entityId, converged, mark);
+  return writes;
 }
 
 /**
- * The values the members last agreed on, for fields the event's `before` lacks. Baselines live in
- * memory only: after a restart, with a capture that sends no `before` (PostgreSQL logical without
- * REPLICA IDENTITY FULL), a field the other members still agree on is assumed unchanged there, so a
- * person's edit propagates instead of being reverted by the priority policy. The price: a real
- * concurrent conflict in that window is settled as "last applied wins" rather than by the policy.
+ * The value each field held before the change, where the event's `before` lacks it: the entity's
+ * stored converged values. An entity with nothing stored for a field (linked by a sync that ran
+ * before converged values were stored) falls back to assuming that a field the other members agree
+ * on is unchanged there, so a person's edit propagates instead of being reverted by the priority
+ * policy; for those entities only, a real concurrent conflict ends as "last applied wins".
  */
-function baselineFor(ctx: SyncContext, entityId: string, others: MemberSide[]): CanonicalValues {
+function baselineFor(
+  fields: readonly string[],
+  stored: CanonicalValues | undefined,
+  others: MemberSide[],
+): CanonicalValues {
   const assumed: CanonicalValues = {};
-  for (const field of canonicalFields(ctx.rule)) {
+  for (const field of fields) {
     const values = others.filter((o) => field in o.values).map((o) => o.values[field]!);
     if (values.length > 0 && values.every((v) => canonicalEquals(v, values[0]))) assumed[field] = values[0]!;
   }
-  return { ...assumed, ...ctx.baselines.get(entityId) };
+  return { ...assumed, ...stored };
 }
 
-/** Writes only the columns of `values` into one member row, tagged so it does not come back. */
+/**
+ * Writes only the columns of `values` into one member row, tagged so it does not come back.
+ * Answers the number of rows written (1).
+ */
 export async function writeUpdate(
   ctx: SyncContext,
   target: LinkedRow,
   values: CanonicalValues,
-): Promise<void> {
+): Promise<number> {
   const { runtime } = target;
   const columns = await writeMember(ctx.sandbox, runtime.member, values, {
     row: target.row,
@@ -107,10 +142,11 @@ export async function writeUpdate(
     tx.update(runtime.table, target.key, columns),
   );
   runtime.stats.writes++;
+  return 1;
 }
 
 /** The other members' rows of an entity, read now by their linked keys (rows gone are left out). */
-async function linkedRows(ctx: SyncContext, entityId: string, except: number): Promise<LinkedRow[]> {
+export async function linkedRows(ctx: SyncContext, entityId: string, except: number): Promise<LinkedRow[]> {
   const out: LinkedRow[] = [];
   for (const link of await ctx.store.entityLinks.membersOf(entityId)) {
     if (link.member === except) continue;
@@ -123,102 +159,14 @@ async function linkedRows(ctx: SyncContext, entityId: string, except: number): P
 }
 
 /**
- * The entity of a member row: its stored link, else a row of another member with the same
- * normalized match key (linked now). A row matching nothing is linked alone, so a later row of
- * another member finds it by match key; with `inserts: "create"` an inserted row is created in the
- * other members first.
+ * A deleted row: unlink it, and with `deletes: "propagate"` delete the entity's other rows and
+ * forget its converged values. A redelivered delete finds no link and writes nothing.
  */
-async function entityFor(
-  ctx: SyncContext,
-  source: MemberRuntime,
-  key: Row,
-  row: Row,
-  inserted: boolean,
-): Promise<string | null> {
-  const link = await ctx.store.entityLinks.linkFor(ctx.syncId, source.index, key);
-  if (link) return link.entityId;
-  const mk = matchKey(row, source.member.match.column, source.member.match.normalize);
-  if (mk === null) return null;
-  let entityId: string | undefined;
-  for (const other of ctx.members) {
-    if (other.index === source.index) continue;
-    const found = await findByMatchKey(ctx, other, mk);
-    if (!found) continue;
-    entityId = await ctx.store.entityLinks.link({
-      syncId: ctx.syncId,
-      entityId,
-      member: other.index,
-      key: found.key,
-      matchKey: found.matchKey,
-    });
-  }
-  entityId = await ctx.store.entityLinks.link({
-    syncId: ctx.syncId,
-    entityId,
-    member: source.index,
-    key,
-    matchKey: mk,
-  });
-  if (inserted && ctx.rule.inserts === 'create') await createMissing(ctx, entityId, source, row, mk);
-  return entityId;
-}
-
-/**
- * A row of `member` with match key `mk`: a stored link first, else a scan of the table (match keys
- * are normalized in JavaScript, so SQL cannot search them). Only an unambiguous row is taken.
- */
-async function findByMatchKey(
-  ctx: SyncContext,
-  member: MemberRuntime,
-  mk: string,
-): Promise<{ key: Row; matchKey: string } | null> {
-  const links = await ctx.store.entityLinks.findByMatchKey(ctx.syncId, member.index, mk);
-  if (links.length === 1) return { key: links[0]!.key, matchKey: mk };
-  if (links.length > 1) return null;
-  const found: Row[] = [];
-  const { column, normalize } = member.member.match;
-  for await (const batch of member.connector.stream(member.table, { batchSize: 1000 })) {
-    for (const row of batch)
-      if (matchKey(row, column, normalize) === mk) found.push(keyOf(member.table, row));
-  }
-  return found.length === 1 ? { key: found[0]!, matchKey: mk } : null;
-}
-
-/** Creates the entity's row in every member that has none: mapped columns plus the match column. */
-export async function createMissing(
-  ctx: SyncContext,
-  entityId: string,
-  source: MemberRuntime,
-  row: Row,
-  mk: string,
-): Promise<void> {
-  const values = await readCanonical(ctx.sandbox, source.member, row);
-  const present = new Set((await ctx.store.entityLinks.membersOf(entityId)).map((l) => l.member));
-  for (const target of ctx.members) {
-    if (present.has(target.index)) continue;
-    const columns = await writeMember(ctx.sandbox, target.member, values);
-    columns[target.member.match.column] = row[source.member.match.column] ?? null;
-    const [created] = await target.strategy.withOrigin(target.connector, ctx.origin, (tx) =>
-      tx.insert(target.table, [columns]),
-    );
-    target.stats.writes++;
-    if (created) {
-      await ctx.store.entityLinks.link({
-        syncId: ctx.syncId,
-        entityId,
-        member: target.index,
-        key: keyOf(target.table, created),
-        matchKey: mk,
-      });
-    }
-  }
-}
-
-/** A deleted row: unlink it, and with `deletes: "propagate"` delete the entity's other rows too. */
-async function applyDelete(ctx: SyncContext, source: MemberRuntime, event: ChangeEvent): Promise<void> {
+async function applyDelete(ctx: SyncContext, source: MemberRuntime, event: ChangeEvent): Promise<number> {
   const key = keyOf(source.table, { ...event.before, ...event.key });
   const link = await ctx.store.entityLinks.linkFor(ctx.syncId, source.index, key);
-  if (!link) return;
+  if (!link) return 0;
+  let writes = 0;
   if (ctx.rule.deletes === 'propagate') {
     for (const other of await ctx.store.entityLinks.membersOf(link.entityId)) {
       const target = ctx.members[other.member];
@@ -226,10 +174,14 @@ async function applyDelete(ctx: SyncContext, source: MemberRuntime, event: Chang
       const deleted = await target.strategy.withOrigin(target.connector, ctx.origin, (tx) =>
         tx.delete(target.table, other.key),
       );
-      if (deleted) target.stats.writes++;
+      if (deleted) {
+        target.stats.writes++;
+        writes++;
+      }
       await ctx.store.entityLinks.unlink(ctx.syncId, other.member, other.key);
     }
-    ctx.baselines.delete(link.entityId);
+    await ctx.baselines.delete(link.entityId);
   }
   await ctx.store.entityLinks.unlink(ctx.syncId, source.index, key);
+  return writes;
 }

@@ -3,31 +3,19 @@ import { applyEvent } from './apply-event.js';
 import { backoffMs, isPermanentError, sleep, withRetry } from './retry.js';
 import type { MemberRuntime, SyncContext } from './sync-context.js';
 
-/** The serialization of a sync's handlers: members apply one batch at a time, so two events of one
- * entity (one per member) never decide concurrently on stale reads or link the same row twice. */
-export type Serializer = <T>(fn: () => Promise<T>) => Promise<T>;
-
-export function serializer(): Serializer {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>) => {
-    const next = tail.then(fn, fn);
-    tail = next.catch(() => undefined);
-    return next;
-  };
-}
-
 /**
  * Applies one event with bounded retries of transient failures; a permanent failure (constraint,
  * transform) goes to the dead-letter list and the batch goes on. A transient failure that outlasts
- * the retries is thrown, so the batch and its position are not acknowledged.
+ * the retries is thrown, so the batch and its position are not acknowledged. Answers the rows
+ * written, or null when the event was dead-lettered.
  */
 export async function applyWithRetry(
   ctx: SyncContext,
   runtime: MemberRuntime,
   event: ChangeEvent,
-): Promise<void> {
+): Promise<number | null> {
   try {
-    await withRetry(() => applyEvent(ctx, runtime, event), {
+    return await withRetry(() => applyEvent(ctx, runtime, event), {
       onRetry: (err, attempt) => {
         // Counted and shown at once, so a target that is down is visible before the retries run out.
         runtime.stats.errors++;
@@ -48,24 +36,54 @@ export async function applyWithRetry(
       event,
       reason: (err as Error).message,
     });
+    return null;
   }
 }
 
-/** The capture handler of one member (see applyWithRetry); stores the position after the batch. */
-function handler(ctx: SyncContext, runtime: MemberRuntime, serialize: Serializer) {
+/** Updates of different rows do not depend on each other: up to this many are applied at once. */
+const APPLY_CONCURRENCY = 8;
+
+/**
+ * The capture handler of one member (see applyWithRetry); stores the position after the batch.
+ * Under load a batch holds many transactions: database round trips are most of an event's cost,
+ * so updates of different rows are applied concurrently, each row's updates in order. Inserts,
+ * deletes and key changes create or remove links other events may look for: they run alone, in
+ * their place.
+ */
+function handler(ctx: SyncContext, runtime: MemberRuntime) {
+  const applyOne = async (event: ChangeEvent) => {
+    if (ctx.stopping) throw new Error('sync stopping: batch left unacknowledged');
+    const writes = await applyWithRetry(ctx, runtime, event);
+    runtime.stats.eventsApplied++;
+    if (writes === 0) runtime.stats.noopEvents++;
+    if (runtime.stats.lastCommitTime === null || event.commitTime > runtime.stats.lastCommitTime) {
+      runtime.stats.lastCommitTime = event.commitTime;
+    }
+    runtime.stats.lastEventAt = new Date().toISOString();
+  };
   return (events: ChangeEvent[]) =>
-    serialize(async () => {
+    ctx.serialize(async () => {
+      let lanes = new Map<string, ChangeEvent[]>();
+      const runLanes = async () => {
+        await inLanes([...lanes.values()], applyOne);
+        lanes = new Map();
+      };
       for (const event of events) {
-        if (ctx.stopping) throw new Error('sync stopping: batch left unacknowledged');
         if (event.origin === ctx.origin) {
           runtime.stats.echoesSkipped++;
           continue;
         }
-        await applyWithRetry(ctx, runtime, event);
-        runtime.stats.eventsApplied++;
-        runtime.stats.lastCommitTime = event.commitTime;
-        runtime.stats.lastEventAt = new Date().toISOString();
+        if (event.op !== 'update' || changesKey(runtime, event)) {
+          await runLanes();
+          await applyOne(event);
+          continue;
+        }
+        const lane = JSON.stringify(event.key);
+        const queued = lanes.get(lane);
+        if (queued) queued.push(event);
+        else lanes.set(lane, [event]);
       }
+      await runLanes();
       const last = events.at(-1);
       if (last) {
         // Only now: every write of the batch succeeded (or was dead-lettered).
@@ -76,21 +94,47 @@ function handler(ctx: SyncContext, runtime: MemberRuntime, serialize: Serializer
 }
 
 /**
+ * Runs each lane's events in order, APPLY_CONCURRENCY lanes at a time. Every lane is let finish
+ * (or fail) before the first failure is thrown, so nothing of a failed batch still runs when the
+ * capture restarts.
+ */
+async function inLanes(lanes: ChangeEvent[][], apply: (event: ChangeEvent) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(APPLY_CONCURRENCY, lanes.length) }, async () => {
+    while (next < lanes.length) {
+      for (const event of lanes[next++]!) await apply(event);
+    }
+  });
+  const failed = (await Promise.allSettled(workers)).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+/** An update that changes the row's primary key (the new key is in `after`). */
+function changesKey(runtime: MemberRuntime, event: ChangeEvent): boolean {
+  return runtime.table.primaryKey.some(
+    (column) =>
+      event.after !== undefined &&
+      column in event.after &&
+      !sameValue(event.after[column], event.key[column]),
+  );
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
  * Runs a member's capture until the sync stops: start from the stored position, and when the run
  * fails (a source down, a handler that kept failing), wait with backoff and start again from the
  * stored position, so nothing is lost and nothing acknowledged is applied twice.
  */
-export async function runMember(
-  ctx: SyncContext,
-  runtime: MemberRuntime,
-  serialize: Serializer,
-): Promise<void> {
+export async function runMember(ctx: SyncContext, runtime: MemberRuntime): Promise<void> {
   let failures = 0;
   while (!ctx.stopping) {
     const applied = runtime.stats.eventsApplied;
     try {
       const from = await ctx.store.syncPositions.get(ctx.syncId, runtime.index);
-      runtime.run = await runtime.strategy.start(from, handler(ctx, runtime, serialize));
+      runtime.run = await runtime.strategy.start(from, handler(ctx, runtime));
       await runtime.run.done;
       if (ctx.stopping) return;
       throw new Error('capture run ended without being stopped');

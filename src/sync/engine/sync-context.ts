@@ -5,9 +5,24 @@ import type { Row } from '../../model/values.js';
 import type { TableSchema } from '../../model/schema.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 import type { SourceConfig } from '../../model/source.js';
-import type { CanonicalValues } from '../field-mapping.js';
 import type { SyncMember, SyncRule } from '../sync-rule.js';
 import type { CaptureSelection } from './capture-choice.js';
+import type { EntityBaselines } from './entity-baselines.js';
+
+/**
+ * The serialization of a sync's handlers: members apply one batch at a time, so two events of one
+ * entity (one per member) never decide concurrently on stale reads or link the same row twice.
+ */
+export type Serializer = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export function serializer(): Serializer {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
 
 /** Where the engine writes what it does; `console` fits. */
 export interface EngineLogger {
@@ -24,6 +39,11 @@ export interface MemberStats {
   echoesSkipped: number;
   /** Row writes Braid made into this member (updates, inserts, deletes). */
   writes: number;
+  /**
+   * Events of this member that were applied and needed no row write in any member: redeliveries
+   * after a restart, members already holding the value.
+   */
+  noopEvents: number;
   errors: number;
   lastError: string | null;
   lastPosition: string | null;
@@ -60,11 +80,14 @@ export interface SyncContext {
   sandbox: Sandbox;
   logger: EngineLogger;
   /**
-   * Last converged canonical values per entity (memory only). A decision needs the value a change
-   * replaced; when the event has no `before` (PostgreSQL logical capture without REPLICA IDENTITY
-   * FULL) this is the only evidence that the other members still hold it.
+   * Last converged canonical values per entity, stored (`store.syncEntityState`) behind a bounded
+   * cache. A decision needs the value a change replaced; when the event has no `before` (PostgreSQL
+   * logical capture without REPLICA IDENTITY FULL) this is the only evidence that the other members
+   * still hold it, so it must outlive the process.
    */
-  baselines: Map<string, CanonicalValues>;
+  baselines: EntityBaselines;
+  /** Runs the sync's handlers, conflict resolutions and retries one at a time (see serializer). */
+  serialize: Serializer;
   stopping: boolean;
   /** Resolves when the sync is stopped: ends a restart loop's backoff wait at once. */
   stopped: Promise<void>;
@@ -76,6 +99,7 @@ export function emptyStats(): MemberStats {
     eventsApplied: 0,
     echoesSkipped: 0,
     writes: 0,
+    noopEvents: 0,
     errors: 0,
     lastError: null,
     lastPosition: null,

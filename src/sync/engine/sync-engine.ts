@@ -4,7 +4,7 @@ import type { ChangeEvent } from '../../model/change-event.js';
 import { BraidError, notFound } from '../../model/errors.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 import type { SourcesService } from '../../services/sources-service.js';
-import type { CanonicalValues } from '../field-mapping.js';
+import type { SyncConflict } from '../../meta/sync-conflicts-repository.js';
 import { parseSyncRule, type SyncRule } from '../sync-rule.js';
 import {
   CAPTURE_ORDER,
@@ -13,9 +13,17 @@ import {
   selectCapture,
   type MemberSource,
 } from './capture-choice.js';
-import { runMember, serializer } from './member-loop.js';
+import { EntityBaselines } from './entity-baselines.js';
+import { runMember } from './member-loop.js';
 import { reconcileSync, type ReconcileOptions, type ReconcileReport } from './reconcile-apply.js';
-import { emptyStats, type EngineLogger, type MemberRuntime, type SyncContext } from './sync-context.js';
+import { resolveConflictIn, type ConflictChoice } from './resolve-conflict.js';
+import {
+  emptyStats,
+  serializer,
+  type EngineLogger,
+  type MemberRuntime,
+  type SyncContext,
+} from './sync-context.js';
 import { applyEvent } from './apply-event.js';
 
 export interface SyncEngineOptions {
@@ -44,6 +52,8 @@ export interface MemberStatus {
   eventsApplied: number;
   echoesSkipped: number;
   writes: number;
+  /** Events applied that needed no write (redeliveries, values the members already held). */
+  noopEvents: number;
   errors: number;
   lastError: string | null;
 }
@@ -67,14 +77,13 @@ export interface SyncStatus {
  * await engine.reconcile(sync.id, { mode: 'apply' });
  * await engine.start(sync.id);
  * (await engine.status(sync.id)).members[0].reason; // "logical: ... : using logical"
+ * await engine.resolveConflict(conflictId, { member: 1 }, 'ada@example.com'); // manual policy
  * await engine.remove(sync.id); // stops and drops slots, publications, triggers, changelogs
  */
 export class SyncEngine {
   private readonly running = new Map<string, SyncContext>();
   /** The last context of each sync started here, so status() still shows its members once stopped. */
   private readonly last = new Map<string, SyncContext>();
-  /** Converged values per sync, kept across stop/start and reconcile (see SyncContext.baselines). */
-  private readonly baselines = new Map<string, Map<string, CanonicalValues>>();
 
   constructor(private readonly options: SyncEngineOptions) {}
 
@@ -85,12 +94,11 @@ export class SyncEngine {
     this.running.set(syncId, ctx);
     this.last.set(syncId, ctx);
     try {
-      const serialize = serializer();
       for (const runtime of ctx.members) {
         await runtime.strategy.install([runtime.table]);
       }
       for (const runtime of ctx.members) {
-        runtime.loop = runMember(ctx, runtime, serialize);
+        runtime.loop = runMember(ctx, runtime);
       }
       await waitForRuns(ctx);
     } catch (err) {
@@ -136,7 +144,7 @@ export class SyncEngine {
         ),
       ),
     );
-    this.baselines.delete(syncId);
+    // Converged values stay in the store with the links they describe (they go with the sync row).
     this.last.delete(syncId);
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }
@@ -174,12 +182,33 @@ export class SyncEngine {
     if (!runtime)
       throw new BraidError(409, 'member_gone', `the sync has no member ${letter.member} any more`);
     try {
-      await applyEvent(ctx, runtime, letter.event);
+      // Serialized with the running handlers: the same entity must not be decided twice at once.
+      await ctx.serialize(() => applyEvent(ctx, runtime, letter.event));
     } catch (err) {
       await this.options.store.syncDeadLetters.recordAttempt(id, (err as Error).message);
       throw err;
     }
     await this.options.store.syncDeadLetters.delete(id);
+  }
+
+  /**
+   * Resolves an open conflict: the chosen canonical value (a side's, `{member}`, or any value,
+   * `{value}`) is written to every member of the entity whose current value differs (only that
+   * field's column, through the member's write transform and `withOrigin`, so no echo comes back),
+   * recorded as the entity's converged value, and the conflict is marked resolved with
+   * `{value, winner, losers, by}`. Works whether the sync is running or not. 404 for an unknown
+   * conflict, 409 when it is resolved already, 400 `invalid_choice` for a member that is not a side.
+   */
+  async resolveConflict(conflictId: string, choice: ConflictChoice, by?: string): Promise<SyncConflict> {
+    const conflict = await this.options.store.syncConflicts.get(conflictId);
+    if (!conflict) throw notFound(`conflict "${conflictId}"`, { id: conflictId });
+    if (conflict.status === 'resolved') {
+      throw new BraidError(409, 'conflict_already_resolved', `conflict "${conflictId}" is already resolved`, {
+        id: conflictId,
+      });
+    }
+    const ctx = this.running.get(conflict.syncId) ?? (await this.context(conflict.syncId));
+    return ctx.serialize(() => resolveConflictIn(ctx, conflict, choice, by));
   }
 
   /** Compares the members' rows (`dry-run`) or also links, writes the decided values and optionally creates missing rows (`apply`). */
@@ -199,7 +228,7 @@ export class SyncEngine {
       const { connector, table } = await sources.resolveTable(member.source, member.table);
       const source = await store.sources.require(member.source);
       const memberSource: MemberSource = { sourceId: member.source, connector, config: source.config, table };
-      const selection = await selectCapture(rule.capture, memberSource, pollingDir ?? null);
+      const selection = await selectCapture(member.capture ?? rule.capture, memberSource, pollingDir ?? null);
       const strategy = createCapture(
         selection.kind,
         captureName(syncId, index),
@@ -220,8 +249,6 @@ export class SyncEngine {
       });
     }
     const origin = `braid_sync_${captureName(syncId, 0).slice(1, -3)}`;
-    let baselines = this.baselines.get(syncId);
-    if (!baselines) this.baselines.set(syncId, (baselines = new Map()));
     let signalStop = () => undefined as void;
     const stopped = new Promise<void>((resolve) => (signalStop = resolve));
     return {
@@ -232,7 +259,8 @@ export class SyncEngine {
       store,
       sandbox,
       logger,
-      baselines,
+      baselines: new EntityBaselines(store.syncEntityState, syncId),
+      serialize: serializer(),
       stopping: false,
       stopped,
       signalStop,
