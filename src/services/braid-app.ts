@@ -48,6 +48,11 @@ export class BraidApp {
     this.sources = new SourcesService(meta.sources, config.dataDir);
     this.rows = new RowsService(this.sources);
     this.builtinTables = new BuiltinTablesService(this.sources);
+    this.sources.setUsageCheck(async (id) =>
+      (await this.syncs.list())
+        .filter((sync) => sync.rule.members.some((member) => member.source === id))
+        .map((sync) => `sync "${sync.name}"`),
+    );
     this.sandbox = createSandbox();
     // The engine logs through `this.log`, so the server can route it into its own logger later.
     const logger: EngineLogger = {

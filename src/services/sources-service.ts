@@ -86,10 +86,18 @@ export class SourcesService {
     { fetchedAt: string; schema: DatabaseSchema; checkedAt: number }
   >();
 
+  /** Names of what still uses a source (syncs...), so it is not removed from under them. */
+  private usersOf: (id: string) => Promise<string[]> = async () => [];
+
   constructor(
     private readonly store: SourceStore,
     private readonly dataDir: string,
   ) {}
+
+  /** Set by the composition root: the layers that use sources are built after this service. */
+  setUsageCheck(usersOf: (id: string) => Promise<string[]>): void {
+    this.usersOf = usersOf;
+  }
 
   private builtinRecord(): SourceRecord {
     this.builtin ??= {
@@ -167,6 +175,20 @@ export class SourcesService {
     if (id === BUILTIN_SOURCE_ID)
       throw badRequest('read_only_source', 'the built-in source cannot be removed');
     await this.record(id);
+    // A sync's slots and triggers live on the source: with the source's settings gone, Braid could
+    // never remove them again (and a forgotten slot fills the disk).
+    const users = await this.usersOf(id);
+    if (users.length > 0) {
+      throw new BraidError(
+        409,
+        'source_in_use',
+        `source "${id}" is used by ${users.join(', ')}: delete those first`,
+        {
+          source: id,
+          usedBy: users,
+        },
+      );
+    }
     await this.dropConnector(id);
     await this.store.delete(id);
   }
