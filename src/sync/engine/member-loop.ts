@@ -61,36 +61,45 @@ function handler(ctx: SyncContext, runtime: MemberRuntime) {
     }
     runtime.stats.lastEventAt = new Date().toISOString();
   };
-  return (events: ChangeEvent[]) =>
+  const handle = (events: ChangeEvent[]) =>
     ctx.serialize(async () => {
-      let lanes = new Map<string, ChangeEvent[]>();
-      const runLanes = async () => {
-        await inLanes([...lanes.values()], applyOne);
-        lanes = new Map();
-      };
-      for (const event of events) {
-        if (event.origin === ctx.origin) {
-          runtime.stats.echoesSkipped++;
-          continue;
-        }
-        if (event.op !== 'update' || changesKey(runtime, event)) {
-          await runLanes();
-          await applyOne(event);
-          continue;
-        }
-        const lane = JSON.stringify(event.key);
-        const queued = lanes.get(lane);
-        if (queued) queued.push(event);
-        else lanes.set(lane, [event]);
-      }
-      await runLanes();
-      const last = events.at(-1);
-      if (last) {
-        // Only now: every write of the batch succeeded (or was dead-lettered).
-        await ctx.store.syncPositions.save(ctx.syncId, runtime.index, last.position);
-        runtime.stats.lastPosition = last.position;
+      runtime.stats.applyingSince = events[0]?.commitTime ?? null;
+      try {
+        await applyBatch(events);
+      } finally {
+        runtime.stats.applyingSince = null;
       }
     });
+  const applyBatch = async (events: ChangeEvent[]) => {
+    let lanes = new Map<string, ChangeEvent[]>();
+    const runLanes = async () => {
+      await inLanes([...lanes.values()], applyOne);
+      lanes = new Map();
+    };
+    for (const event of events) {
+      if (event.origin === ctx.origin) {
+        runtime.stats.echoesSkipped++;
+        continue;
+      }
+      if (event.op !== 'update' || changesKey(runtime, event)) {
+        await runLanes();
+        await applyOne(event);
+        continue;
+      }
+      const lane = JSON.stringify(event.key);
+      const queued = lanes.get(lane);
+      if (queued) queued.push(event);
+      else lanes.set(lane, [event]);
+    }
+    await runLanes();
+    const last = events.at(-1);
+    if (last) {
+      // Only now: every write of the batch succeeded (or was dead-lettered).
+      await ctx.store.syncPositions.save(ctx.syncId, runtime.index, last.position);
+      runtime.stats.lastPosition = last.position;
+    }
+  };
+  return handle;
 }
 
 /**

@@ -51,6 +51,8 @@ export interface MemberStats {
   lastEventAt: string | null;
   /** Commit time of the last applied event (ISO), for the lag. */
   lastCommitTime: string | null;
+  /** Commit time of the oldest event of the batch being applied (ISO), null between batches. */
+  applyingSince: string | null;
 }
 
 /** One member of a running sync: its table, connector and capture. */
@@ -105,6 +107,7 @@ export function emptyStats(): MemberStats {
     lastPosition: null,
     lastEventAt: null,
     lastCommitTime: null,
+    applyingSince: null,
   };
 }
 

@@ -47,7 +47,12 @@ export interface MemberStatus {
   running: boolean;
   lastPosition: string | null;
   lastEventAt: string | null;
-  /** Now minus the commit time of the last applied event, ms (null before the first one). */
+  /**
+   * How far behind the source the member's changes are, ms: while a batch is being applied (or
+   * retried, the target being down) now minus its oldest commit time, so it grows while stuck;
+   * between batches the delay the last event had when it was applied (idle is not lag). Null
+   * before the first event.
+   */
   lagMs: number | null;
   eventsApplied: number;
   echoesSkipped: number;
@@ -165,7 +170,7 @@ export class SyncEngine {
       running: m.run !== null,
       ...m.stats,
       lastPosition: m.stats.lastPosition ?? positions.find((p) => p.member === m.index)?.position ?? null,
-      lagMs: m.stats.lastCommitTime === null ? null : Date.now() - Date.parse(m.stats.lastCommitTime),
+      lagMs: lagOf(m.stats),
     }));
     return { syncId, running: this.running.has(syncId), members, deadLetters, openConflicts };
   }
@@ -282,4 +287,10 @@ async function waitForRuns(ctx: SyncContext): Promise<void> {
     if (Date.now() > deadline) throw new Error('capture did not start within 30 s');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+function lagOf(stats: MemberRuntime['stats']): number | null {
+  if (stats.applyingSince !== null) return Math.max(0, Date.now() - Date.parse(stats.applyingSince));
+  if (stats.lastCommitTime === null || stats.lastEventAt === null) return null;
+  return Math.max(0, Date.parse(stats.lastEventAt) - Date.parse(stats.lastCommitTime));
 }
