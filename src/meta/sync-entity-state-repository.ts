@@ -8,6 +8,11 @@ export interface EntityState<V extends Record<string, unknown> = Record<string, 
   converged: V;
   /** Member index -> `<capture kind>:<position>` of the last event applied from that member. */
   applied: Record<string, string>;
+  /**
+   * Member index -> the values Braid wrote into that member lately, newest last: for members whose
+   * capture cannot tag Braid's writes (polling), the event that sees them is recognised by content.
+   */
+  echoes: Record<string, V[]>;
 }
 
 /** getMany reads its ids in chunks: bound parameters per statement are limited (SQLite: 32766). */
@@ -22,7 +27,7 @@ const CHUNK = 500;
  * survive a restart. Rows go with their sync (cascade).
  *
  * @example
- * await store.syncEntityState.set(syncId, entityId, { converged: { phone: '5550100001' }, applied: { 0: 'binlog:...' } });
+ * await store.syncEntityState.set(syncId, entityId, { converged: { phone: '5550100001' }, applied: { 0: 'binlog:...' }, echoes: {} });
  * (await store.syncEntityState.get(syncId, entityId))?.converged; // { phone: '5550100001' }
  */
 export class SyncEntityStateRepository {
@@ -35,7 +40,7 @@ export class SyncEntityStateRepository {
   ): Promise<EntityState<V> | null> {
     const row = await this.db
       .selectFrom('sync_entity_state')
-      .select(['converged', 'applied'])
+      .select(['converged', 'applied', 'echoes'])
       .where('sync_id', '=', syncId)
       .where('entity_id', '=', entityId)
       .executeTakeFirst();
@@ -51,7 +56,7 @@ export class SyncEntityStateRepository {
     for (let i = 0; i < entityIds.length; i += CHUNK) {
       const rows = await this.db
         .selectFrom('sync_entity_state')
-        .select(['entity_id', 'converged', 'applied'])
+        .select(['entity_id', 'converged', 'applied', 'echoes'])
         .where('sync_id', '=', syncId)
         .where('entity_id', 'in', entityIds.slice(i, i + CHUNK))
         .execute();
@@ -64,12 +69,15 @@ export class SyncEntityStateRepository {
   async set(syncId: string, entityId: string, state: EntityState): Promise<void> {
     const converged = JSON.stringify(state.converged);
     const applied = JSON.stringify(state.applied);
+    const echoes = JSON.stringify(state.echoes);
     const updatedAt = isoNow();
     await this.db
       .insertInto('sync_entity_state')
-      .values({ sync_id: syncId, entity_id: entityId, converged, applied, updated_at: updatedAt })
+      .values({ sync_id: syncId, entity_id: entityId, converged, applied, echoes, updated_at: updatedAt })
       .onConflict((oc) =>
-        oc.columns(['sync_id', 'entity_id']).doUpdateSet({ converged, applied, updated_at: updatedAt }),
+        oc
+          .columns(['sync_id', 'entity_id'])
+          .doUpdateSet({ converged, applied, echoes, updated_at: updatedAt }),
       )
       .execute();
   }
@@ -88,9 +96,11 @@ export class SyncEntityStateRepository {
 function toState<V extends Record<string, unknown>>(row: {
   converged: string;
   applied: string;
+  echoes: string;
 }): EntityState<V> {
   return {
     converged: JSON.parse(row.converged) as V,
     applied: JSON.parse(row.applied) as Record<string, string>,
+    echoes: JSON.parse(row.echoes) as Record<string, V[]>,
   };
 }

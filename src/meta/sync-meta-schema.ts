@@ -78,6 +78,8 @@ export interface SyncEntityStateTable {
   converged: string;
   /** JSON object: member index -> `<capture kind>:<position>` of the last event applied from it. */
   applied: string;
+  /** JSON object: member index -> values Braid wrote there lately (polling cannot tag its writes). */
+  echoes: string;
   updated_at: string;
 }
 

@@ -184,23 +184,31 @@ describe.each(META_ENGINES)('sync repositories on $name', (engine) => {
       await store.syncEntityState.set(syncId, 'e1', {
         converged: { email: 'a@b.example', phone: '5550100001' },
         applied: { 0: 'binlog:p1' },
+        echoes: {},
       });
       await store.syncEntityState.set(syncId, 'e2', {
         converged: { email: null, tags: ['x', { y: 1 }] },
         applied: {},
+        echoes: {},
       });
       // A second set replaces the state (one upsert statement on both engines).
       await store.syncEntityState.set(syncId, 'e1', {
         converged: { email: 'new@b.example' },
         applied: { 0: 'binlog:p2', 1: 'logical:q1' },
+        echoes: { 1: [{ email: 'new@b.example' }] },
       });
       expect(await store.syncEntityState.get(syncId, 'e1')).toEqual({
         converged: { email: 'new@b.example' },
         applied: { 0: 'binlog:p2', 1: 'logical:q1' },
+        echoes: { 1: [{ email: 'new@b.example' }] },
       });
       const many = await store.syncEntityState.getMany(syncId, ['e1', 'e2', 'e3']);
       expect([...many.keys()].sort()).toEqual(['e1', 'e2']);
-      expect(many.get('e2')).toEqual({ converged: { email: null, tags: ['x', { y: 1 }] }, applied: {} });
+      expect(many.get('e2')).toEqual({
+        converged: { email: null, tags: ['x', { y: 1 }] },
+        applied: {},
+        echoes: {},
+      });
       expect((await store.syncEntityState.getMany(syncId, [])).size).toBe(0);
       expect(await store.syncEntityState.delete(syncId, 'e1')).toBe(true);
       expect(await store.syncEntityState.delete(syncId, 'e1')).toBe(false);
@@ -212,7 +220,11 @@ describe.each(META_ENGINES)('sync repositories on $name', (engine) => {
       await store.syncPositions.save(syncId, 0, 'p');
       await store.syncConflicts.open({ syncId, entityId, field: 'phone', sides: [] });
       await store.syncDeadLetters.add({ syncId, member: 0, event: {}, reason: 'r' });
-      await store.syncEntityState.set(syncId, entityId, { converged: { phone: '1' }, applied: {} });
+      await store.syncEntityState.set(syncId, entityId, {
+        converged: { phone: '1' },
+        applied: {},
+        echoes: {},
+      });
       expect(await store.syncs.delete(syncId)).toBe(true);
       expect(await store.syncEntityState.get(syncId, entityId)).toBeNull();
       expect(await store.entityLinks.membersOf(entityId)).toEqual([]);

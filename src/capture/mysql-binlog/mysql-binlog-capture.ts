@@ -52,6 +52,9 @@ const SERVER_ID_MAX = 0x7fffffff;
  * // ... later
  * await run.stop();
  */
+/** The marker column holds 191 characters: the origin, '#' and up to two digits. */
+const MAX_ORIGIN_LENGTH = 188;
+
 export class MysqlBinlogCapture implements CaptureStrategy {
   readonly kind = 'binlog' as const;
   readonly name: string;
@@ -136,18 +139,20 @@ export class MysqlBinlogCapture implements CaptureStrategy {
   }
 
   /**
-   * Runs `fn` in one transaction that first bumps the `braid_origin` row of `origin`. The row
-   * change is in the binlog inside the same transaction, so every event of it carries `origin`,
-   * and a rollback removes the marker with the rest. Concurrent transactions of one origin wait
-   * for each other on that row.
+   * Runs `fn` in one transaction that first bumps a `braid_origin` row of `origin`. The row change
+   * is in the binlog inside the same transaction, so every event of it carries `origin`, and a
+   * rollback removes the marker with the rest. The row is `<origin>#<connection id mod 64>`: two
+   * concurrent transactions run on two connections, so they do not queue on one row's lock (the
+   * sync engine writes with several at once), and an origin never has more than 64 rows.
    */
   async withOrigin<T>(connector: Connector, origin: string, fn: (tx: Connector) => Promise<T>): Promise<T> {
-    if (origin.length === 0 || origin.length > 191) {
-      throw badRequest('invalid_origin', 'origin must be 1 to 191 characters');
+    if (origin.length === 0 || origin.length > MAX_ORIGIN_LENGTH) {
+      throw badRequest('invalid_origin', `origin must be 1 to ${MAX_ORIGIN_LENGTH} characters`);
     }
     return connector.transaction(async (tx) => {
       await tx.rawQuery(
-        `insert into \`${ORIGIN_TABLE}\` (origin, seq) values (:origin, 1) on duplicate key update seq = seq + 1`,
+        `insert into \`${ORIGIN_TABLE}\` (origin, seq) values (concat(:origin, '#', connection_id() % 64), 1) ` +
+          'on duplicate key update seq = seq + 1',
         { origin },
       );
       return fn(tx);

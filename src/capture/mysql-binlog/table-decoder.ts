@@ -55,10 +55,13 @@ export class TableDecoder {
   /** Origins written by a row event of the marker table (the first column of each after-image). */
   origins(op: RowsKind, body: Buffer, offset: number, map: TableMap): string[] {
     const hints = map.types.map(() => ({ unsigned: true }));
-    return decodeRows(op, body, offset, map, hints)
-      .map((image) => image.after?.[0])
-      .filter((v): v is Buffer => Buffer.isBuffer(v))
-      .map((v) => v.toString('utf8'));
+    return (
+      decodeRows(op, body, offset, map, hints)
+        .map((image) => image.after?.[0])
+        .filter((v): v is Buffer => Buffer.isBuffer(v))
+        // `<origin>#<slot>` (see withOrigin); a marker written without a slot is the origin itself.
+        .map((v) => v.toString('utf8').replace(/#\d+$/, ''))
+    );
   }
 
   changes(op: RowsKind, body: Buffer, offset: number, map: TableMap): DecodedChange[] {

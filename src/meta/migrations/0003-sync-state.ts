@@ -13,6 +13,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('entity_id', 'text', (c) => c.notNull())
     .addColumn('converged', 'text', (c) => c.notNull())
     .addColumn('applied', 'text', (c) => c.notNull())
+    .addColumn('echoes', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('sync_entity_state_pk', ['sync_id', 'entity_id'])
     .execute();

@@ -46,6 +46,13 @@ export async function applyEvent(
   const resolved = await entityFor(ctx, source, key, after, event.op === 'insert', link);
   if (!resolved) return 0;
   const { entityId } = resolved;
+  if (source.selection.kind === 'polling' && (await ctx.baselines.takeEcho(entityId, source.index, mine))) {
+    // Polling cannot tag Braid's writes: this poll saw one of them. Applying it back could
+    // overwrite a newer change of the other members with the older value Braid had written.
+    source.stats.echoesSkipped++;
+    await ctx.baselines.set(entityId, (await ctx.baselines.get(entityId)) ?? {}, mark);
+    return 0;
+  }
   const fields = canonicalFields(ctx.rule).filter((field) => field in mine);
   // Rows created or linked just now are not in the prefetched list.
   const rows =
@@ -98,7 +105,7 @@ export async function applyEvent(
   let writes = resolved.writes;
   for (const [member, values] of changes) {
     const target = all.find((r) => r.runtime.index === member)!;
-    writes += await writeUpdate(ctx, target, values);
+    writes += await writeUpdate(ctx, target, values, entityId);
   }
   await ctx.baselines.set(entityId, converged, mark);
   return writes;
@@ -125,19 +132,22 @@ function baselineFor(
 }
 
 /**
- * Writes only the columns of `values` into one member row, tagged so it does not come back.
+ * Writes only the columns of `values` into one member row of entity `entityId`, tagged so it does
+ * not come back (or, for a polling member, remembered so the poll that sees it is recognised).
  * Answers the number of rows written (1).
  */
 export async function writeUpdate(
   ctx: SyncContext,
   target: LinkedRow,
   values: CanonicalValues,
+  entityId: string,
 ): Promise<number> {
   const { runtime } = target;
   const columns = await writeMember(ctx.sandbox, runtime.member, values, {
     row: target.row,
     rowKey: target.key,
   });
+  if (runtime.selection.kind === 'polling') await ctx.baselines.expectEcho(entityId, runtime.index, values);
   await runtime.strategy.withOrigin(runtime.connector, ctx.origin, (tx) =>
     tx.update(runtime.table, target.key, columns),
   );

@@ -4,6 +4,8 @@ import { canonicalEquals, type CanonicalValues } from '../field-mapping.js';
 
 /** Entities kept in memory per running sync; the rest is read from the store when needed. */
 const DEFAULT_CACHE_SIZE = 10_000;
+/** Writes remembered per member for echo recognition: a poll may come after several of them. */
+const ECHOES_KEPT = 4;
 
 /** The event an entity's state was last updated for: which member, through which capture, where. */
 export interface AppliedMark {
@@ -57,15 +59,54 @@ export class EntityBaselines {
     ) {
       return;
     }
-    const state = { converged: { ...values }, applied };
-    await this.store.set(this.syncId, entityId, state);
-    this.remember(entityId, state);
+    await this.save(entityId, { converged: { ...values }, applied, echoes: previous?.echoes ?? {} });
+  }
+
+  /**
+   * Remembers values Braid wrote into a member whose capture cannot tag them (polling), so that the
+   * event seeing them is recognised as an echo (see `takeEcho`).
+   */
+  async expectEcho(entityId: string, member: number, written: CanonicalValues): Promise<void> {
+    const previous = await this.state(entityId);
+    const echoes = { ...previous?.echoes };
+    echoes[String(member)] = [...(echoes[String(member)] ?? []), { ...written }].slice(-ECHOES_KEPT);
+    await this.save(entityId, {
+      converged: previous?.converged ?? {},
+      applied: previous?.applied ?? {},
+      echoes,
+    });
+  }
+
+  /**
+   * True when `values` (a member's row as its capture saw it) is an echo of Braid's own write: they
+   * hold what Braid wrote there lately for those fields and the converged value for every other
+   * field. The echo and the writes before it are forgotten. A change back to a value Braid wrote
+   * moments ago is indistinguishable from an echo: the price of capture that cannot tag writes.
+   */
+  async takeEcho(entityId: string, member: number, values: CanonicalValues): Promise<boolean> {
+    const previous = await this.state(entityId);
+    const expected = previous?.echoes[String(member)];
+    if (!previous || !expected?.length) return false;
+    const index = expected.findLastIndex((written) =>
+      Object.entries(values).every(([field, value]) =>
+        canonicalEquals(value, field in written ? written[field] : previous.converged[field]),
+      ),
+    );
+    if (index < 0) return false;
+    const echoes = { ...previous.echoes, [String(member)]: expected.slice(index + 1) };
+    await this.save(entityId, { ...previous, echoes });
+    return true;
   }
 
   /** Forgets the entity (its rows were deleted everywhere). */
   async delete(entityId: string): Promise<void> {
     await this.store.delete(this.syncId, entityId);
     this.remember(entityId, null);
+  }
+
+  private async save(entityId: string, state: EntityState<CanonicalValues>): Promise<void> {
+    await this.store.set(this.syncId, entityId, state);
+    this.remember(entityId, state);
   }
 
   private async state(entityId: string): Promise<EntityState<CanonicalValues> | undefined> {

@@ -115,6 +115,8 @@ export async function createMissing(
     }
     const columns = await writeMember(ctx.sandbox, target.member, values);
     columns[target.member.match.column] = row[source.member.match.column] ?? null;
+    // A polling member sees the new row as an insert of its own: recognised as Braid's by content.
+    if (target.selection.kind === 'polling') await ctx.baselines.expectEcho(entityId, target.index, values);
     const [inserted] = await target.strategy.withOrigin(target.connector, ctx.origin, (tx) =>
       tx.insert(target.table, [columns]),
     );

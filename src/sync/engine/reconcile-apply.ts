@@ -97,7 +97,7 @@ export async function reconcileSync(ctx: SyncContext, options: ReconcileOptions)
         const planned = entity.rows.find((r) => r.member === member)!;
         const row = await runtime.connector.getByKey(runtime.table, planned.key);
         if (!row) continue;
-        applied.rowsWritten += await writeUpdate(ctx, { runtime, key: planned.key, row }, values);
+        applied.rowsWritten += await writeUpdate(ctx, { runtime, key: planned.key, row }, values, entityId);
       }
       // After applying, every member holds the decided value: the baseline for later changes, stored
       // so that a restarted process decides as this one would. A field left in conflict converged

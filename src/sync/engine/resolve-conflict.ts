@@ -67,7 +67,7 @@ export async function resolveConflictIn(
       conflict.field
     ];
     if (canonicalEquals(held, value)) continue;
-    await writeUpdate(ctx, { runtime, key: link.key, row }, { [conflict.field]: value });
+    await writeUpdate(ctx, { runtime, key: link.key, row }, { [conflict.field]: value }, conflict.entityId);
     losers.push({ member: link.member, value: held ?? null });
   }
   const converged = await ctx.baselines.get(conflict.entityId);
