@@ -2,6 +2,7 @@ import os from 'node:os';
 import { runIntrospect } from './introspect.js';
 import { runListLatency } from './list-latency.js';
 import { runStream } from './stream.js';
+import { runSyncLatency } from './sync-latency.js';
 import { log, runPendingCleanups, type BenchResult } from './support.js';
 
 /**
@@ -9,10 +10,12 @@ import { log, runPendingCleanups, type BenchResult } from './support.js';
  * It prints a summary and writes nothing: docs/benchmarks.md is written by hand from a real run.
  */
 
-const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
+/** A benchmark answers one result, or several (the sync benchmark: one per capture strategy). */
+const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   'list-latency': runListLatency,
   stream: runStream,
   introspect: runIntrospect,
+  sync: runSyncLatency,
 };
 
 function table(rows: string[][]): string {
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
     process.stderr.write(`\n== ${name}\n`);
     const started = Date.now();
     try {
-      results.push(await BENCHMARKS[name]!());
+      results.push(...[await BENCHMARKS[name]!()].flat());
     } catch (err) {
       // One failing benchmark still lets the others run; the exit status reports it.
       failed = true;
