@@ -70,6 +70,34 @@ export class SyncConflictsRepository {
     return toConflict(row);
   }
 
+  /**
+   * Records a conflict the policy settled on its own (priority, newest): stored resolved at once,
+   * with every side's value and the resolution, so the winner and the losers can be looked up like
+   * those of the review queue.
+   */
+  async record(input: {
+    syncId: string;
+    entityId: string;
+    field: string;
+    sides: ConflictSide[];
+    resolution: unknown;
+  }): Promise<SyncConflict> {
+    const now = isoNow();
+    const row = {
+      id: newId(),
+      sync_id: input.syncId,
+      entity_id: input.entityId,
+      field: input.field,
+      values: JSON.stringify(input.sides),
+      status: 'resolved',
+      created_at: now,
+      resolved_at: now,
+      resolution: JSON.stringify(input.resolution ?? null),
+    };
+    await this.db.insertInto('sync_conflicts').values(row).execute();
+    return toConflict(row);
+  }
+
   async get(id: string): Promise<SyncConflict | null> {
     const row = await this.db
       .selectFrom('sync_conflicts')

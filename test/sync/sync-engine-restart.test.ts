@@ -109,6 +109,15 @@ describe.skipIf(!ready)('sync engine: restarts and replays', () => {
     expect((await store().syncEntityState.get(id, entityId))?.converged).toMatchObject({
       email: 'crm@blue.example',
     });
+    // The policy's decision is on record with its winner (the CRM) and loser (invoicing).
+    const decided = (await store().syncConflicts.list(id, 'resolved')).filter((c) => c.field === 'email');
+    expect(decided.length).toBeGreaterThan(0);
+    expect(decided[0]!.resolution).toMatchObject({
+      value: 'crm@blue.example',
+      winner: 0,
+      losers: [{ member: 1 }],
+      by: 'policy:priority',
+    });
   }, 60_000);
 
   it('updates replayed from an older position write nothing and regress nothing', async () => {

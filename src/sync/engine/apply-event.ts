@@ -5,6 +5,7 @@ import { canonicalEquals, readCanonical, writeMember, type CanonicalValues } fro
 import { canonicalFields, priorityOrder } from '../sync-rule.js';
 import type { AppliedMark } from './entity-baselines.js';
 import { entityFor } from './entity-resolution.js';
+import { recordPolicyDecision } from './resolve-conflict.js';
 import { keyOf, type MemberRuntime, type SyncContext } from './sync-context.js';
 
 /** A member row of an entity as read now. */
@@ -86,6 +87,7 @@ export async function applyEvent(
       converged[decision.field] = decision.value;
     } else if (decision.outcome === 'decided') {
       converged[decision.field] = decision.value;
+      await recordPolicyDecision(ctx, entityId, decision);
       for (const loser of decision.losers) {
         const values = changes.get(loser.member) ?? {};
         values[decision.field] = decision.value;

@@ -4,6 +4,7 @@ import { planReconciliation, type ReconcilePlan } from '../reconcile-plan.js';
 import { readCanonical, type CanonicalValues } from '../field-mapping.js';
 import { writeUpdate } from './apply-event.js';
 import { createMissing } from './entity-resolution.js';
+import { recordPolicyDecision } from './resolve-conflict.js';
 import type { SyncContext } from './sync-context.js';
 
 export interface ReconcileOptions {
@@ -78,6 +79,7 @@ export async function reconcileSync(ctx: SyncContext, options: ReconcileOptions)
       const writes = new Map<number, CanonicalValues>();
       for (const decision of entity.discrepancies) {
         if (decision.outcome === 'decided') {
+          await recordPolicyDecision(ctx, entityId, decision);
           for (const loser of decision.losers) {
             writes.set(loser.member, { ...writes.get(loser.member), [decision.field]: decision.value });
           }

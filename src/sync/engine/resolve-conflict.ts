@@ -1,6 +1,7 @@
 import type { SyncConflict } from '../../meta/sync-conflicts-repository.js';
 import { badRequest } from '../../model/errors.js';
 import type { JsonValue } from '../../sandbox/sandbox.js';
+import type { FieldDecision } from '../conflict-policy.js';
 import { canonicalEquals, readCanonical } from '../field-mapping.js';
 import { writeUpdate } from './apply-event.js';
 import type { SyncContext } from './sync-context.js';
@@ -16,6 +17,32 @@ export interface ConflictResolution {
   /** Members that held another value when it was resolved, each with the value it lost. */
   losers: { member: number; value: JsonValue }[];
   by: string | null;
+}
+
+/**
+ * Records a conflict the rule's policy settled (`priority`, `newest`) with its winner and losers;
+ * plain propagation (one member changed, the others held the value it replaced) is no conflict.
+ */
+export async function recordPolicyDecision(
+  ctx: SyncContext,
+  entityId: string,
+  decision: Extract<FieldDecision, { outcome: 'decided' }>,
+): Promise<void> {
+  if (decision.reason === 'change') return;
+  const winner = { member: decision.winner, value: decision.value, commitTime: null };
+  const resolution: ConflictResolution = {
+    value: decision.value,
+    winner: decision.winner,
+    losers: decision.losers.map((l) => ({ member: l.member, value: l.value })),
+    by: `policy:${decision.reason}`,
+  };
+  await ctx.store.syncConflicts.record({
+    syncId: ctx.syncId,
+    entityId,
+    field: decision.field,
+    sides: [winner, ...decision.losers],
+    resolution,
+  });
 }
 
 /** The chosen canonical value, or 400 `invalid_choice` when the choice names no side of the conflict. */
