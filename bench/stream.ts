@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import QueryStream from 'pg-query-stream';
+import { childrenOf, isAlive } from './processes.js';
 import {
   POSTGRES_URL,
   addSource,
@@ -64,20 +65,6 @@ async function procStatusKib(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<num
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   if (!match) throw new Error(`no ${field} for process ${pid}`);
   return Number(match[1]);
-}
-
-/** The child processes of `pid`, from /proc (children file where the kernel has it, else every stat). */
-async function childrenOf(pid: number): Promise<number[]> {
-  const listed = await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => null);
-  if (listed !== null) return listed.split(/\s+/).filter(Boolean).map(Number);
-  const found: number[] = [];
-  for (const entry of await fs.readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // The parent pid is the second field after the parenthesized command name.
-    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
-  }
-  return found;
 }
 
 async function startServer(adminEmail: string, adminPassword: string): Promise<Server> {
@@ -142,15 +129,6 @@ async function serverProcess(launcherPid: number): Promise<number> {
     if (cmdline.split('\0').includes('start')) return pid;
   }
   throw new Error(`found no server process under the braid launcher (pid ${launcherPid})`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function stopServer(server: Server): Promise<void> {

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { MetaStore } from '../../src/meta/index.js';
 import type { SyncStatus } from '../../src/sync/engine/index.js';
 import { log, registerCleanup } from '../support.js';
+import { childrenOf, isAlive } from '../processes.js';
 
 /**
  * Braid as its own process, started the way an operator starts it (`bin/braid.mjs worker`), so its
@@ -29,11 +30,6 @@ export interface WorkerProcess {
   pid: number;
   launcher: ChildProcess;
   output(): string;
-}
-
-async function childrenOf(pid: number): Promise<number[]> {
-  const listed = await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  return listed.split(/\s+/).filter(Boolean).map(Number);
 }
 
 /** Starts `braid worker` and resolves once it says it runs syncs. */
@@ -79,15 +75,6 @@ export async function startWorker(env: Record<string, string>, runtime: string):
     throw new Error(`found no worker process under the braid launcher (pid ${launcher.pid})`);
   }
   return worker;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

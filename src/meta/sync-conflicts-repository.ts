@@ -55,19 +55,7 @@ export class SyncConflictsRepository {
     field: string;
     sides: ConflictSide[];
   }): Promise<SyncConflict> {
-    const row = {
-      id: newId(),
-      sync_id: input.syncId,
-      entity_id: input.entityId,
-      field: input.field,
-      values: JSON.stringify(input.sides),
-      status: 'open',
-      created_at: isoNow(),
-      resolved_at: null,
-      resolution: null,
-    };
-    await this.db.insertInto('sync_conflicts').values(row).execute();
-    return toConflict(row);
+    return this.insert(input, 'open', null);
   }
 
   /**
@@ -82,6 +70,14 @@ export class SyncConflictsRepository {
     sides: ConflictSide[];
     resolution: unknown;
   }): Promise<SyncConflict> {
+    return this.insert(input, 'resolved', input.resolution ?? null);
+  }
+
+  private async insert(
+    input: { syncId: string; entityId: string; field: string; sides: ConflictSide[] },
+    status: 'open' | 'resolved',
+    resolution: unknown,
+  ): Promise<SyncConflict> {
     const now = isoNow();
     const row = {
       id: newId(),
@@ -89,10 +85,10 @@ export class SyncConflictsRepository {
       entity_id: input.entityId,
       field: input.field,
       values: JSON.stringify(input.sides),
-      status: 'resolved',
+      status,
       created_at: now,
-      resolved_at: now,
-      resolution: JSON.stringify(input.resolution ?? null),
+      resolved_at: status === 'resolved' ? now : null,
+      resolution: status === 'resolved' ? JSON.stringify(resolution) : null,
     };
     await this.db.insertInto('sync_conflicts').values(row).execute();
     return toConflict(row);
