@@ -158,7 +158,16 @@ describe.skipIf(!ready)('braid sync CLI', () => {
     expect(run.stdout).toMatch(/dry-run\s+4 \/ 4\s+3/);
     const none = braid('sync', 'dead-letters', NAME, '--json');
     expect(JSON.parse(none.stdout)).toEqual([]);
-    expect(JSON.parse(braid('sync', 'conflicts', NAME, '--all', '--json').stdout)).toEqual([]);
+    // Nothing waits for review; what the priority policy settled (the initial reconciliation's
+    // phone discrepancy) is on record with its winner.
+    expect(JSON.parse(braid('sync', 'conflicts', NAME, '--json').stdout)).toEqual([]);
+    const all = JSON.parse(braid('sync', 'conflicts', NAME, '--all', '--json').stdout) as {
+      status: string;
+      resolution: { by: string; winner: number };
+    }[];
+    expect(all.length).toBeGreaterThan(0);
+    for (const c of all)
+      expect(c).toMatchObject({ status: 'resolved', resolution: { by: 'policy:priority', winner: 0 } });
   });
 
   it('deletes the sync and its capture objects', async () => {
