@@ -115,6 +115,17 @@ export class SyncConflictsRepository {
     return (await query.execute()).map(toConflict);
   }
 
+  /** How many conflicts of a sync wait for review (status shows it every second: no rows read). */
+  async countOpen(syncId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('sync_conflicts')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('sync_id', '=', syncId)
+      .where('status', '=', 'open')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** The open conflict of an entity field, if any (a new change must not open a second one). */
   async openFor(syncId: string, entityId: string, field: string): Promise<SyncConflict | null> {
     const row = await this.db

@@ -78,6 +78,16 @@ export class SyncDeadLettersRepository {
     return rows.map((row) => toDeadLetter<E>(row));
   }
 
+  /** How many dead letters a sync has (status shows it every second: no rows read). */
+  async count(syncId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('sync_dead_letters')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('sync_id', '=', syncId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** Records a failed retry: one more attempt and the latest reason. Answers whether it exists. */
   async recordAttempt(id: string, reason: string): Promise<boolean> {
     const result = await this.db

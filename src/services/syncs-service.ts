@@ -140,8 +140,8 @@ export class SyncsService {
     const published: PublishedStatus | null = live ? lease.status : null;
     const engineStatus = here ? await engine.status(id) : (published?.engine ?? null);
     const counts = engineStatus ?? {
-      deadLetters: (await store.syncDeadLetters.list(id)).length,
-      openConflicts: (await store.syncConflicts.list(id)).length,
+      deadLetters: await store.syncDeadLetters.count(id),
+      openConflicts: await store.syncConflicts.countOpen(id),
     };
     const state = record.status as SyncState;
     return {

@@ -46,11 +46,7 @@ describe.skipIf(!ready)('sync engine: resolving conflicts', () => {
   }, 60_000);
 
   afterAll(async () => {
-    try {
-      if (syncId) await uc?.engine.remove(syncId);
-    } finally {
-      await uc?.close();
-    }
+    await uc?.close(syncId);
   }, 60_000);
 
   it('resolves a conflict with the PostgreSQL side: both databases hold it, nothing else changes', async () => {

@@ -30,7 +30,11 @@ export interface UseCase {
   newEngine(): SyncEngine;
   crm(id: number): Promise<Record<string, unknown>>;
   inv(id: number): Promise<Record<string, unknown>>;
-  close(): Promise<void>;
+  /**
+   * Removes the given syncs' capture objects from the servers (a slot left behind keeps WAL), then
+   * closes everything and drops the databases; a failed removal is thrown after that.
+   */
+  close(...syncIds: (string | undefined)[]): Promise<void>;
 }
 
 /**
@@ -121,12 +125,19 @@ export async function openUseCase(prefix: string): Promise<UseCase> {
     newEngine: () => new SyncEngine({ store: meta.store, sources, sandbox, logger: quiet }),
     crm: dbs.crm,
     inv: dbs.inv,
-    async close() {
-      await engine.stopAll();
-      await sources.closeAll();
-      await sandbox.close();
-      await meta.cleanup();
-      await dbs.close();
+    async close(...syncIds) {
+      // Every removal is tried and the databases dropped whatever fails: nothing is left behind.
+      const removed = await Promise.allSettled(syncIds.filter(Boolean).map((id) => engine.remove(id!)));
+      await closeAll();
+      for (const r of removed) if (r.status === 'rejected') throw r.reason;
     },
   };
+
+  async function closeAll(): Promise<void> {
+    await engine.stopAll();
+    await sources.closeAll();
+    await sandbox.close();
+    await meta.cleanup();
+    await dbs.close();
+  }
 }

@@ -21,11 +21,7 @@ describe.skipIf(!ready)('sync engine: polling on MariaDB and PostgreSQL', () => 
   }, 60_000);
 
   afterAll(async () => {
-    try {
-      if (syncId) await uc?.engine.remove(syncId);
-    } finally {
-      await uc?.close();
-    }
+    await uc?.close(syncId);
   }, 60_000);
 
   it("propagates both ways; the polls that see Braid's writes are recognised as echoes", async () => {

@@ -21,11 +21,7 @@ describe.skipIf(!ready)('sync engine: restarts and replays', () => {
   }, 60_000);
 
   afterEach(async () => {
-    try {
-      if (syncId) await uc.engine.remove(syncId);
-    } finally {
-      await uc.close();
-    }
+    await uc.close(syncId);
   }, 60_000);
 
   const store = () => uc.meta.store;

@@ -35,11 +35,7 @@ describe.skipIf(!ready)('sync engine: logical (PostgreSQL) + binlog (MariaDB)', 
   }, 60_000);
 
   afterAll(async () => {
-    try {
-      if (syncId) await uc?.engine.remove(syncId);
-    } finally {
-      await uc?.close();
-    }
+    await uc?.close(syncId);
   }, 60_000);
 
   it('picks logical for PostgreSQL and binlog for MariaDB, and says why', async () => {

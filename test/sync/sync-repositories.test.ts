@@ -152,10 +152,12 @@ describe.each(META_ENGINES)('sync repositories on $name', (engine) => {
       const conflict = await store.syncConflicts.open({ syncId, entityId: 'e1', field: 'phone', sides });
       expect((await store.syncConflicts.openFor(syncId, 'e1', 'phone'))?.id).toBe(conflict.id);
       expect((await store.syncConflicts.list(syncId)).map((c) => c.sides)).toEqual([sides]);
+      expect(await store.syncConflicts.countOpen(syncId)).toBe(1);
       const resolved = await store.syncConflicts.resolve(conflict.id, { value: '5551234567', by: 'ada' });
       expect(resolved).toMatchObject({ status: 'resolved', resolution: { value: '5551234567', by: 'ada' } });
       expect(resolved.resolvedAt).not.toBeNull();
       expect(await store.syncConflicts.list(syncId)).toEqual([]);
+      expect(await store.syncConflicts.countOpen(syncId)).toBe(0);
       expect(await store.syncConflicts.list(syncId, 'all')).toHaveLength(1);
       expect((await rejection(store.syncConflicts.resolve(conflict.id, null))).code).toBe(
         'conflict_already_resolved',
@@ -175,7 +177,9 @@ describe.each(META_ENGINES)('sync repositories on $name', (engine) => {
       expect(await store.syncDeadLetters.list(syncId)).toEqual([
         { ...letter, attempts: 2, reason: 'still failing' },
       ]);
+      expect(await store.syncDeadLetters.count(syncId)).toBe(1);
       expect(await store.syncDeadLetters.delete(letter.id)).toBe(true);
+      expect(await store.syncDeadLetters.count(syncId)).toBe(0);
       expect(await store.syncDeadLetters.get(letter.id)).toBeNull();
     });
 

@@ -58,11 +58,7 @@ describe.skipIf(!ready)('braid worker killed with SIGKILL mid-stream', () => {
 
   afterAll(async () => {
     worker?.kill('SIGKILL');
-    try {
-      if (syncId) await uc?.engine.remove(syncId);
-    } finally {
-      await uc?.close();
-    }
+    await uc?.close(syncId);
   }, 60_000);
 
   const published = async () => (await uc.meta.store.syncLeases.get<PublishedStatus>(syncId))?.status ?? null;

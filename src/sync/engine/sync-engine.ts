@@ -158,8 +158,8 @@ export class SyncEngine {
   async status(syncId: string): Promise<SyncStatus> {
     const ctx = this.running.get(syncId) ?? this.last.get(syncId);
     const positions = await this.options.store.syncPositions.forSync(syncId);
-    const deadLetters = (await this.options.store.syncDeadLetters.list(syncId)).length;
-    const openConflicts = (await this.options.store.syncConflicts.list(syncId)).length;
+    const deadLetters = await this.options.store.syncDeadLetters.count(syncId);
+    const openConflicts = await this.options.store.syncConflicts.countOpen(syncId);
     const members: MemberStatus[] = (ctx?.members ?? []).map((m) => ({
       member: m.index,
       source: m.member.source,
