@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { runDedup } from './dedup.js';
 import { runIntrospect } from './introspect.js';
 import { runListLatency } from './list-latency.js';
 import { runStream } from './stream.js';
@@ -16,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   stream: runStream,
   introspect: runIntrospect,
   sync: runSyncLatency,
+  dedup: runDedup,
 };
 
 function table(rows: string[][]): string {
