@@ -8,7 +8,7 @@ import {
   type FuzzyConfig,
   type FuzzyField,
 } from './dedupe.js';
-import { parseNormalizeSteps } from './normalize.js';
+import { parseNormalizeSteps, type NormalizeStep } from './normalize.js';
 
 /** Validation of the `fuzzy` block of a consolidation job: every problem named by its path. */
 
