@@ -16,16 +16,23 @@ export interface BraidConfig {
   demo: boolean;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
-  /** Largest accepted request body in bytes. */
+  /** Largest accepted request body in bytes (JSON; CSV uploads stream to disk without this limit). */
   bodyLimit: number;
+  /**
+   * Directories the HTTP API may read server-side files from (imports, CSV inputs of
+   * consolidations): BRAID_FILE_ROOTS, separated by the platform's path delimiter; always includes
+   * `<dataDir>/files`. The CLI reads any file its user can.
+   */
+  fileRoots: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BraidConfig {
   const port = Number(env.PORT ?? 4100);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  const dataDir = path.resolve(env.BRAID_DATA_DIR ?? '.braid');
   return {
-    dataDir: path.resolve(env.BRAID_DATA_DIR ?? '.braid'),
+    dataDir,
     databaseUrl: env.BRAID_DATABASE_URL || undefined,
     redisUrl: env.BRAID_REDIS_URL || undefined,
     secretKey: env.BRAID_SECRET_KEY || undefined,
@@ -35,5 +42,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BraidConfig {
     adminEmail: env.BRAID_ADMIN_EMAIL || undefined,
     adminPassword: env.BRAID_ADMIN_PASSWORD || undefined,
     bodyLimit: Number(env.BRAID_BODY_LIMIT ?? 10 * 1024 * 1024),
+    fileRoots: [
+      path.join(dataDir, 'files'),
+      ...(env.BRAID_FILE_ROOTS ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((root) => path.resolve(root)),
+    ],
   };
 }

@@ -279,6 +279,18 @@ export class SourcesService {
    * Finds a table by the name a person uses (`name`, or `schema.name` outside the default schema).
    * A miss refreshes the cache once, so a table created a moment ago is found.
    */
+  /** A source by id or by name (people type `crm`, stored definitions keep what they wrote). */
+  async resolveId(idOrName: string): Promise<string> {
+    if (idOrName === BUILTIN_SOURCE_ID) return idOrName;
+    const all = await this.list();
+    const match = all.find((s) => s.id === idOrName) ?? all.find((s) => s.name === idOrName);
+    if (!match)
+      throw new BraidError(404, 'unknown_source', `no source with id or name "${idOrName}"`, {
+        source: idOrName,
+      });
+    return match.id;
+  }
+
   async resolveTable(id: string, name: string): Promise<{ connector: Connector; table: TableSchema }> {
     const connector = await this.connector(id);
     const find = (schema: DatabaseSchema) =>

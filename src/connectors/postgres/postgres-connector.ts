@@ -19,6 +19,7 @@ import { isConnectionError, isLostSession } from './postgres-errors.js';
 import { PostgresIntrospector } from './postgres-introspector.js';
 import { createSourcePool, type PostgresSourcePool } from './postgres-pool.js';
 import { fetchBatches } from './postgres-stream.js';
+import { quoteIdentifier } from './postgres-types.js';
 
 const MAX_STREAM_BATCH = 100_000;
 
@@ -210,7 +211,24 @@ export class PostgresConnector extends KyselyConnector {
       throw isDriverFailure(err) ? this.pgAdapter.translateError(err, progress.statement, []) : err;
     }
     await this.run(sql`select set_config('statement_timeout', ${rows[0]?.previous ?? '0'}, true)`);
+    if (loaded > 0) await this.advanceSequences(table);
     return { rows: loaded };
+  }
+
+  /**
+   * COPY with explicit values for a serial or identity column leaves its sequence behind, and the
+   * next ordinary INSERT would collide with a loaded key. Moves each such sequence up to the
+   * column's maximum (never down: keys handed out before are not handed out again).
+   */
+  private async advanceSequences(table: TableSchema): Promise<void> {
+    const qualified = `${quoteIdentifier(table.schema ?? 'public')}.${quoteIdentifier(table.name)}`;
+    for (const column of table.columns.filter((c) => c.autoIncrement)) {
+      await this.run(sql`select setval(s.seq::regclass, s.top)
+        from (select pg_get_serial_sequence(${qualified}, ${column.name}) as seq,
+                     (select max(${sql.id(column.name)}) from ${this.adapter.table(table)}) as top) s
+        where s.seq is not null and s.top is not null
+          and s.top > coalesce(pg_sequence_last_value(s.seq::regclass), 0)`);
+    }
   }
 
   /**

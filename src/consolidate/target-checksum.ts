@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import type { ColumnSchema } from '../model/schema.js';
+
+/**
+ * An order-independent checksum of a set of rows: the sum (mod 2^64) of a 64-bit hash of each row's
+ * canonical text, plus the count. Order-independent because engines sort text differently (a
+ * MariaDB collation is not JavaScript's order); a sum rather than XOR so a duplicated row counts.
+ */
+export class RowChecksum {
+  private sum = 0n;
+  count = 0;
+
+  constructor(private readonly columns: ColumnSchema[]) {
+    this.columns = [...columns].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  add(row: Record<string, unknown>): void {
+    const text = this.columns.map((c) => canonical(c, row[c.name])).join('\u0001');
+    const digest = createHash('sha256').update(text).digest();
+    this.sum = (this.sum + digest.readBigUInt64BE(0)) & 0xffffffffffffffffn;
+    this.count++;
+  }
+
+  /** `count:hex` */
+  value(): string {
+    return `${this.count}:${this.sum.toString(16).padStart(16, '0')}`;
+  }
+}
+
+/**
+ * One value as comparable text, so a value written and the same value read back agree whatever the
+ * engine's representation: decimals without insignificant zeros, fractions of seconds trimmed,
+ * floats to 6 significant digits (float4 columns keep no more), JSON with sorted keys.
+ */
+export function canonical(column: ColumnSchema, value: unknown): string {
+  if (value === null || value === undefined) return '\u0000';
+  switch (column.type) {
+    case 'decimal':
+    case 'bigint':
+      return canonicalDecimal(String(value));
+    case 'integer':
+      return String(Number(value));
+    case 'float':
+      return Number(value).toPrecision(6);
+    case 'boolean':
+      return value === true || value === 1 || value === '1' || value === 'true' ? 't' : 'f';
+    case 'time':
+    case 'datetime':
+    case 'datetimetz':
+      return String(value)
+        .replace(' ', 'T')
+        .replace(/(\.\d*?)0+(Z?)$/, '$1$2')
+        .replace(/\.(Z?)$/, '$1');
+    case 'json':
+      return stableJson(typeof value === 'string' ? safeParse(value) : value);
+    case 'uuid':
+      return String(value).toLowerCase();
+    default:
+      return typeof value === 'string' ? value : JSON.stringify(value);
+  }
+}
+
+function canonicalDecimal(text: string): string {
+  const m = /^([+-]?)0*(\d*)(?:\.(\d*?)0*)?$/.exec(text.trim());
+  if (!m) return text;
+  const int = m[2] || '0';
+  const frac = m[3] ?? '';
+  const sign = m[1] === '-' && (int !== '0' || frac !== '') ? '-' : '';
+  return `${sign}${int}${frac ? `.${frac}` : ''}`;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
