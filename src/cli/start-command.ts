@@ -9,7 +9,8 @@ export function registerStartCommand(program: Command): void {
     .command('start')
     .description('start the server (embedded SQLite store and a demo workspace when nothing is configured)')
     .option('--no-syncs', 'do not run syncs here (leave them to `braid worker` processes)')
-    .action(async (options: { syncs: boolean }) => {
+    .option('--no-jobs', 'do not run queued jobs here (leave them to `braid worker` processes)')
+    .action(async (options: { syncs: boolean; jobs: boolean }) => {
       const config = loadConfig();
       const app = await openBraidApp(config);
       const firstRun = await app.prepareFirstRun();
@@ -22,10 +23,9 @@ export function registerStartCommand(program: Command): void {
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
       await server.listen({ port: config.port, host: config.host });
-      if (options.syncs) {
-        app.setLogger(engineLoggerOf(server.log));
-        await app.runSyncs();
-      }
+      if (options.syncs || options.jobs) app.setLogger(engineLoggerOf(server.log));
+      if (options.syncs) await app.runSyncs();
+      if (options.jobs) await app.runJobs();
       const address = server.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const lines = [
@@ -34,6 +34,7 @@ export function registerStartCommand(program: Command): void {
         `  data directory: ${config.dataDir}`,
         `  metadata store: ${config.databaseUrl ? 'PostgreSQL' : 'SQLite (embedded)'}`,
         `  syncs: ${options.syncs ? 'run here' : 'left to braid worker processes'}`,
+        `  jobs: ${options.jobs ? 'run here' : 'left to braid worker processes'}`,
       ];
       if (firstRun.demoSources.length)
         lines.push(`  demo workspace: sources ${firstRun.demoSources.join(', ')} created`);

@@ -3,9 +3,10 @@ import { loadConfig } from '../config.js';
 import { openBraidApp } from '../services/braid-app.js';
 
 /**
- * `braid worker`: runs syncs without serving HTTP, on this machine or another one sharing the
- * metadata store (BRAID_DATABASE_URL) and the secret key. Leases split the syncs between the
- * server and every worker; a worker that dies hands its syncs over once its leases expire.
+ * `braid worker`: runs syncs and queued jobs without serving HTTP, on this machine or another one
+ * sharing the metadata store (BRAID_DATABASE_URL) and the secret key. Leases split the syncs and
+ * jobs between the server and every worker; a worker that dies hands its syncs over once its
+ * leases expire, and its running jobs become interrupted (resumable).
  */
 export function registerWorkerCommand(program: Command): void {
   program
@@ -26,6 +27,7 @@ export function registerWorkerCommand(program: Command): void {
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
       const supervisor = await app.runSyncs({ leaseMs });
-      process.stdout.write(`Braid worker running syncs (process ${supervisor.owner})\n`);
+      await app.runJobs();
+      process.stdout.write(`Braid worker running syncs and jobs (process ${supervisor.owner})\n`);
     });
 }

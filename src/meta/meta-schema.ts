@@ -1,3 +1,4 @@
+import type { JobsMetaTables } from './jobs-meta-schema.js';
 import type { SyncMetaTables } from './sync-meta-schema.js';
 
 /**
@@ -12,7 +13,7 @@ import type { SyncMetaTables } from './sync-meta-schema.js';
  * @example
  * const row = await store.db.selectFrom('users').selectAll().where('email', '=', 'ada@example.com').executeTakeFirst();
  */
-export interface MetaDatabase extends SyncMetaTables {
+export interface MetaDatabase extends SyncMetaTables, JobsMetaTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { BraidError } from '../model/errors.js';
 import { ApiKeysRepository } from './api-keys-repository.js';
+import { JobsRepository } from './jobs-repository.js';
 import { verifySecretKey } from './key-check.js';
 import { connectPostgres, connectSqlite, isPostgresUrl, type MetaEngine } from './meta-connection.js';
 import type { MetaDatabase } from './meta-schema.js';
@@ -59,6 +60,8 @@ export interface MetaStore {
   /** Converged values per entity: the evidence conflict decisions need after a restart. */
   readonly syncEntityState: SyncEntityStateRepository;
   readonly syncLeases: SyncLeasesRepository;
+  /** Durable jobs (imports, consolidations...): status, lease, progress, checkpoint and log. */
+  readonly jobs: JobsRepository;
   /** Closes the connection (pool); the store cannot be used afterwards. */
   close(): Promise<void>;
 }
@@ -123,6 +126,7 @@ export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStor
       syncDeadLetters: new SyncDeadLettersRepository(db),
       syncEntityState: new SyncEntityStateRepository(db),
       syncLeases: new SyncLeasesRepository(db),
+      jobs: new JobsRepository(db),
       close: () => db.destroy(),
     };
   } catch (err) {

@@ -6,6 +6,10 @@ import { installAuth } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { builtinRoutes } from './routes/builtin-routes.js';
+import { consolidationsRoutes } from './routes/consolidations-routes.js';
+import { exportsRoutes } from './routes/exports-routes.js';
+import { importsRoutes } from './routes/imports-routes.js';
+import { jobsRoutes } from './routes/jobs-routes.js';
 import { rowsRoutes } from './routes/rows-routes.js';
 import { sourcesRoutes } from './routes/sources-routes.js';
 import { syncsRoutes } from './routes/syncs-routes.js';
@@ -68,6 +72,10 @@ export async function buildServer(braid: BraidApp, options: ServerOptions = {}):
   builtinRoutes(app, braid.builtinTables);
   rowsRoutes(app, braid.rows, braid.sources);
   syncsRoutes(app, braid.syncs);
+  jobsRoutes(app, braid.jobs);
+  importsRoutes(app, { imports: braid.imports, files: braid.files, jobs: braid.jobs });
+  exportsRoutes(app, braid.exports);
+  consolidationsRoutes(app, { consolidations: braid.consolidations, jobs: braid.jobs });
   await app.ready();
   return app;
 }
