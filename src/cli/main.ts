@@ -2,9 +2,12 @@ import { Command, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { BraidError } from '../model/errors.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerConsolidateCommands } from './consolidate-commands.js';
 import { registerDataCommands } from './data-commands.js';
+import { registerJobsCommands } from './jobs-commands.js';
 import { registerStartCommand } from './start-command.js';
 import { registerSyncCommands } from './sync-commands.js';
+import { registerTransferCommands } from './transfer-commands.js';
 import { registerWorkerCommand } from './worker-command.js';
 
 const program = new Command('braid')
@@ -17,6 +20,9 @@ registerWorkerCommand(program);
 registerAdminCommands(program);
 registerDataCommands(program);
 registerSyncCommands(program);
+registerJobsCommands(program);
+registerTransferCommands(program);
+registerConsolidateCommands(program);
 
 try {
   loadConfig();

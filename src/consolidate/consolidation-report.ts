@@ -61,7 +61,9 @@ export function buildReport(
     const inLineage = (
       work.db.prepare('select count(*) as n from lineage where tbl = ?').get(table) as { n: number }
     ).n;
-    if (inLineage !== inputs.reduce((n, i) => n + i.staged, 0)) accounted = false;
+    // A direct copy keeps no lineage rows: target row n is the n-th accepted input row.
+    if (!work.isDone('direct-copy') && inLineage !== inputs.reduce((n, i) => n + i.staged, 0))
+      accounted = false;
     const checksum = checksums?.[table];
     const written = work.isDone('write') && !options.dryRun ? (merged?.entities ?? 0) : null;
     return {
@@ -98,7 +100,12 @@ export function buildReport(
     accounted,
     rejected: work.rejectCount(),
     rejects: work.rejects(20),
-    notes: options.notes,
+    notes: work.isDone('direct-copy')
+      ? [
+          ...options.notes,
+          'direct copy (one input, no matching): target row n is the n-th accepted input row in key order',
+        ]
+      : options.notes,
   };
 }
 

@@ -112,7 +112,14 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
   const headerRecord = first.done ? undefined : first.value[0];
   if (!headerRecord) throw badRequest('csv_empty', `${file} is empty: expected a header line`, { file });
   const headers = headerRecord.fields;
-  const mapping = mapHeaders(headers, table, options.mapping, {
+  // A column without a header is called column_N (as in the rejects file and in inferred tables),
+  // so a mapping can name it; without that it is refused as before.
+  const named = headers.map((h, i) =>
+    (h === null || h.trim() === '') && options.mapping && Object.hasOwn(options.mapping, `column_${i + 1}`)
+      ? `column_${i + 1}`
+      : h,
+  );
+  const mapping = mapHeaders(named, table, options.mapping, {
     ignoreUnknown: options.ignoreUnknownColumns ?? false,
   });
   result.mapping = mapping.notes;

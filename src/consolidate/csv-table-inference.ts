@@ -35,7 +35,9 @@ export async function inferCsvTable(
   const { columns, notes } = inferrer.result();
   const headerMapping: Record<string, string> = {};
   headers.forEach((h, i) => {
-    if (h !== null && columns[i]) headerMapping[h] = columns[i]!.name;
+    // Blank headers are keyed by position, the name importCsv gives them (several may be blank).
+    const key = h === null || h.trim() === '' ? `column_${i + 1}` : h;
+    if (columns[i]) headerMapping[key] = columns[i]!.name;
   });
   const hasId = columns.some((c) => c.name === 'id');
   const definition: TableDefinition = {

@@ -1,17 +1,16 @@
-import { join } from 'node:path';
 import type { Connector } from '../connectors/connector.js';
 import { BraidError, badRequest } from '../model/errors.js';
-import type { DatabaseSchema, TableSchema } from '../model/schema.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
-import type { ConsolidationDefinition, InputDefinition } from './consolidation-definition.js';
+import type { InputDefinition } from './consolidation-definition.js';
 import { buildReport, type ConsolidationReport } from './consolidation-report.js';
-import { readCsvInput, readTableInput, type InputRow } from './input-reader.js';
+import type { ConsolidationRun } from './consolidation-run.js';
+import { directCopy, isDirectCopy } from './direct-copy.js';
+import { inputTable, openInput } from './open-input.js';
+import { WorkStore, workFile } from './work-store.js';
 import { InputMapping } from './input-mapping.js';
 import { matchEntities } from './match-entities.js';
 import { mergeEntities } from './merge-entities.js';
 import { stageInput } from './stage-input.js';
 import { resolveTargetTable, storageNotes, type InputColumns, type TargetTable } from './target-tables.js';
-import { WorkStore } from './work-store.js';
 import {
   actualChecksum,
   entityCount,
@@ -19,34 +18,6 @@ import {
   writeCommitted,
   writeTargets,
 } from './write-target.js';
-
-/** What the job needs from the sources layer (implemented by the sources service). */
-export interface SourceAccess {
-  resolveId(idOrName: string): Promise<string>;
-  resolveTable(id: string, name: string): Promise<{ connector: Connector; table: TableSchema }>;
-  connector(id: string): Promise<Connector>;
-  refresh(id: string): Promise<DatabaseSchema>;
-  /** Checks that a server-side file may be read (inside the allowed directories) and answers its path. */
-  checkFile(file: string): Promise<string>;
-}
-
-export interface ConsolidationRun {
-  jobId: string;
-  definition: ConsolidationDefinition;
-  /** Plan only: read, match and merge into the work store, write nothing to the target. */
-  dryRun: boolean;
-  /** The job's work store lives here (kept after the job for its report and lineage). */
-  workDir: string;
-  sandbox: Sandbox;
-  sources: SourceAccess;
-  signal?: AbortSignal;
-  progress(update: { phase: string; done: number; total: number | null; unit: string }): void;
-  log(level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>): void;
-}
-
-export function workFile(workDir: string, jobId: string): string {
-  return join(workDir, jobId, 'work.sqlite');
-}
 
 /**
  * Runs a consolidation as steps recorded in its work store: stage every input of a table, match,
@@ -75,7 +46,16 @@ export async function runConsolidation(run: ConsolidationRun): Promise<Consolida
       );
       targets.push(resolveTargetTable(tableDef, existing, inputs, location));
     }
-    if (!work.isDone('write')) await checkTargetsEmpty(targetConnector, work, targets);
+    // Checked once, before the first attempt writes anything; a resumed attempt finds its own rows.
+    if (!work.isDone('targets-empty')) {
+      await checkTargetsEmpty(targetConnector, targets);
+      work.markDone('targets-empty');
+    }
+    if (isDirectCopy(def)) {
+      if (!run.dryRun) notes.push(...(await prepareTargets(run, work, targetId, targetConnector, targets)));
+      await directCopy(run, work, targets[0]!, targetConnector);
+      return buildReport(work, def, targets, { jobId: run.jobId, dryRun: run.dryRun, notes });
+    }
 
     for (const target of targets) {
       await stageTable(run, work, target, targets);
@@ -105,17 +85,7 @@ export async function runConsolidation(run: ConsolidationRun): Promise<Consolida
     }
     throwIfAborted(run.signal);
     if (!run.dryRun) {
-      for (const target of targets) {
-        if (!target.create || work.isDone(`create:${target.def.table}`)) continue;
-        // DDL is not transactional everywhere: a table found here was created before a crash.
-        const schema = await run.sources.refresh(targetId);
-        const { name, schema: namespace } = target.create;
-        if (!schema.tables.some((t) => t.name === name && (t.schema ?? null) === (namespace ?? null)))
-          await targetConnector.createTable(target.create);
-        work.markDone(`create:${target.def.table}`);
-      }
-      await reloadSchemas(run, targetId, targets);
-      for (const target of targets) notes.push(...storageNotes(target, target.schema));
+      notes.push(...(await prepareTargets(run, work, targetId, targetConnector, targets)));
       if (!work.isDone('write')) {
         if (await writeCommitted(targetConnector, work, targets[0]!)) {
           run.log('warn', 'the previous attempt committed its write before it stopped: not writing again');
@@ -157,27 +127,16 @@ function tableLocation(connector: Connector, table: string): { schema: string | 
   return { schema: connector.defaultSchema, name: table };
 }
 
-async function inputTable(run: ConsolidationRun, input: InputDefinition) {
-  return run.sources.resolveTable(await run.sources.resolveId(input.source!), input.table!);
-}
-
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('cancelled');
 }
 
 /** The master must start empty: that is what makes "verify" and "resume" exact. */
-async function checkTargetsEmpty(
-  connector: Connector,
-  work: WorkStore,
-  targets: TargetTable[],
-): Promise<void> {
+async function checkTargetsEmpty(connector: Connector, targets: TargetTable[]): Promise<void> {
   for (const target of targets) {
     if (target.create) continue;
     const rows = await connector.count(target.schema);
     if (rows === 0) continue;
-    // Rows there may be our own committed write whose "done" mark was lost with the process.
-    if (work.isDone(`merge:${targets[0]!.def.table}`) && (await writeCommitted(connector, work, targets[0]!)))
-      return;
     throw new BraidError(
       409,
       'target_not_empty',
@@ -198,27 +157,7 @@ async function stageTable(
     const step = `stage:${table}:${input.name}`;
     if (work.isDone(step)) continue;
     const mapping = new InputMapping(run.sandbox, input.columns);
-    await mapping.check(`${table}.inputs.${input.name}.columns`);
-    let rows: AsyncIterable<InputRow[]>;
-    let total: number | null = null;
-    if (input.file) {
-      rows = checkCsvColumns(readCsvInput(await run.sources.checkFile(input.file)), input, mapping);
-    } else {
-      const { connector, table: sourceTable } = await inputTable(run, input);
-      for (const column of [...mapping.sourceColumns(), ...(input.updatedAt ? [input.updatedAt] : [])]) {
-        if (!sourceTable.columns.some((c) => c.name === column))
-          throw badRequest(
-            'unknown_field',
-            `input "${input.name}": table "${input.table}" has no column "${column}"`,
-            {
-              input: input.name,
-              field: column,
-            },
-          );
-      }
-      total = await connector.count(sourceTable, input.filter ?? undefined);
-      rows = readTableInput(connector, sourceTable, { filter: input.filter });
-    }
+    const { rows, total } = await openInput(run, table, input, mapping);
     const phase = `read ${table} <- ${input.name}`;
     let done = 0;
     run.progress({ phase, done, total, unit: 'rows' });
@@ -273,25 +212,28 @@ function parentKey(
   return record === null ? null : work.targetKeyOfRecord(record);
 }
 
-async function* checkCsvColumns(
-  rows: AsyncIterable<InputRow[]>,
-  input: InputDefinition,
-  mapping: InputMapping,
-): AsyncGenerator<InputRow[]> {
-  let checked = false;
-  for await (const batch of rows) {
-    if (!checked && batch.length > 0) {
-      checked = true;
-      const missing = mapping.sourceColumns().find((c) => !(c in batch[0]!.row));
-      if (missing)
-        throw badRequest('unknown_field', `input "${input.name}": the CSV has no column "${missing}"`, {
-          input: input.name,
-          field: missing,
-          columns: Object.keys(batch[0]!.row),
-        });
-    }
-    yield batch;
+/**
+ * Creates the tables the job creates (once: DDL is not transactional everywhere, so a table found
+ * here was created before a crash) and reloads every target's schema as the engine reports it.
+ * Answers where the engine stores a created column's type differently from the one asked for.
+ */
+async function prepareTargets(
+  run: ConsolidationRun,
+  work: WorkStore,
+  targetId: string,
+  connector: Connector,
+  targets: TargetTable[],
+): Promise<string[]> {
+  for (const target of targets) {
+    if (!target.create || work.isDone(`create:${target.def.table}`)) continue;
+    const schema = await run.sources.refresh(targetId);
+    const { name, schema: namespace } = target.create;
+    if (!schema.tables.some((t) => t.name === name && (t.schema ?? null) === (namespace ?? null)))
+      await connector.createTable(target.create);
+    work.markDone(`create:${target.def.table}`);
   }
+  await reloadSchemas(run, targetId, targets);
+  return targets.flatMap((target) => storageNotes(target, target.schema));
 }
 
 async function reloadSchemas(run: ConsolidationRun, targetId: string, targets: TargetTable[]): Promise<void> {

@@ -33,8 +33,7 @@ export interface StageResult {
  * The caller wraps this in one work-store transaction, so an interrupted input leaves nothing.
  */
 export async function stageInput(options: StageOptions): Promise<StageResult> {
-  const { work, target, input, mapping } = options;
-  const columns = new Map(target.schema.columns.map((c) => [c.name, c]));
+  const { work, target, input } = options;
   const insertRecord = work.db.prepare(
     'insert into records (tbl, input, source_key, priority, updated_at, vals) values (?, ?, ?, ?, ?, ?)',
   );
@@ -42,44 +41,9 @@ export async function stageInput(options: StageOptions): Promise<StageResult> {
   const result: StageResult = { read: 0, staged: 0, rejected: 0 };
   for await (const batch of options.rows) {
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-    const mapped = await mapping.map(batch.map((r) => r.row));
-    const rejects: RejectedRow[] = [];
-    batch.forEach((inputRow, i) => {
-      result.read++;
-      const m = mapped[i]!;
-      const reject = (field: string | null, value: unknown, reason: string) =>
-        rejects.push({
-          table: target.def.table,
-          input: input.name,
-          sourceKey: inputRow.sourceKey,
-          line: inputRow.line,
-          field,
-          value,
-          reason,
-        });
-      if (!m.ok) return reject(m.field, m.value, m.reason);
-      const values: Record<string, unknown> = {};
-      for (const [name, raw] of Object.entries(m.values)) {
-        const column = columns.get(name)!;
-        let value: unknown;
-        try {
-          value = coerceValue(column, normalizeInput(column, raw));
-        } catch (err) {
-          return reject(name, raw, err instanceof BraidError ? reasonOf(err.message) : String(err));
-        }
-        const reference = input.references[name];
-        if (reference && value !== null) {
-          const parent = options.parentKey(name, String(value));
-          if (parent === null)
-            return reject(
-              name,
-              value,
-              `orphan: no "${reference.table}" row with key ${JSON.stringify(value)}`,
-            );
-          value = coerceValue(column, parent);
-        }
-        values[name] = value;
-      }
+    const shaped = await shapeBatch(batch, options);
+    result.read += batch.length;
+    for (const { inputRow, values } of shaped.accepted) {
       const updatedAt = input.updatedAt ? toInstantText(inputRow.row[input.updatedAt]) : null;
       const id = Number(
         insertRecord.run(
@@ -102,14 +66,68 @@ export async function stageInput(options: StageOptions): Promise<StageResult> {
         insertKey.run(target.def.table, k, key.join('\u0000'), id);
       });
       result.staged++;
-    });
-    if (rejects.length) {
-      work.insertRejects(rejects);
-      result.rejected += rejects.length;
+    }
+    if (shaped.rejects.length) {
+      work.insertRejects(shaped.rejects);
+      result.rejected += shaped.rejects.length;
     }
     options.onBatch(batch.length);
   }
   return result;
+}
+
+export interface ShapedBatch {
+  accepted: { inputRow: InputRow; values: Record<string, unknown> }[];
+  rejects: RejectedRow[];
+}
+
+/**
+ * Maps a batch of input rows to the target's columns (transforms in one sandbox call), coerces each
+ * value to its column's type and points references at the parents' target keys. A row failing any
+ * of it is rejected with the field, the value and the reason.
+ */
+export async function shapeBatch(
+  batch: InputRow[],
+  options: Pick<StageOptions, 'target' | 'input' | 'mapping' | 'parentKey'>,
+): Promise<ShapedBatch> {
+  const { target, input } = options;
+  const columns = new Map(target.schema.columns.map((c) => [c.name, c]));
+  const mapped = await options.mapping.map(batch.map((r) => r.row));
+  const out: ShapedBatch = { accepted: [], rejects: [] };
+  batch.forEach((inputRow, i) => {
+    const m = mapped[i]!;
+    const reject = (field: string | null, value: unknown, reason: string) =>
+      out.rejects.push({
+        table: target.def.table,
+        input: input.name,
+        sourceKey: inputRow.sourceKey,
+        line: inputRow.line,
+        field,
+        value,
+        reason,
+      });
+    if (!m.ok) return reject(m.field, m.value, m.reason);
+    const values: Record<string, unknown> = {};
+    for (const [name, raw] of Object.entries(m.values)) {
+      const column = columns.get(name)!;
+      let value: unknown;
+      try {
+        value = coerceValue(column, normalizeInput(column, raw));
+      } catch (err) {
+        return reject(name, raw, err instanceof BraidError ? reasonOf(err.message) : String(err));
+      }
+      const reference = input.references[name];
+      if (reference && value !== null) {
+        const parent = options.parentKey(name, String(value));
+        if (parent === null)
+          return reject(name, value, `orphan: no "${reference.table}" row with key ${JSON.stringify(value)}`);
+        value = coerceValue(column, parent);
+      }
+      values[name] = value;
+    }
+    out.accepted.push({ inputRow, values });
+  });
+  return out;
 }
 
 /** Driver values that are not wire values yet (Date from a CSV-less path, Buffer) become text. */

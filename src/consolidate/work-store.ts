@@ -1,6 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+
+/** Where a job's work store lives: one directory per job under the consolidations directory. */
+export function workFile(workDir: string, jobId: string): string {
+  return join(workDir, jobId, 'work.sqlite');
+}
 
 /** One input record as staged: its target-shaped values, where it came from, and its references. */
 export interface StagedRecord {

@@ -2,9 +2,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BraidConfig } from '../config.js';
+import { JobQueue } from '../jobs/job-queue.js';
 import { openMetaStore, type MetaStore } from '../meta/index.js';
 import { AuthService, type User } from './auth-service.js';
 import { BuiltinTablesService } from './builtin-tables-service.js';
+import { ConsolidationsService } from './consolidations-service.js';
+import { ExportsService } from './exports-service.js';
+import { FileAccess } from './file-access.js';
+import { ImportsService } from './imports-service.js';
 import { ensureDemoWorkspace } from './demo-workspace.js';
 import { createSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { SyncEngine, type EngineLogger } from '../sync/engine/index.js';
@@ -38,6 +43,17 @@ export class BraidApp {
   readonly syncs: SyncsService;
   /** Set once `runSyncs` was called: this process then runs syncs (the server, a worker). */
   private supervisor: SyncSupervisor | null = null;
+  /**
+   * Durable jobs (imports, consolidations...). Every process can submit and watch them; the ones
+   * that call `runJobs` (`braid start`, `braid worker`) also claim queued jobs.
+   */
+  readonly jobs: JobQueue;
+  private jobsRunning: Promise<void> | null = null;
+  /** Server-side files the API may read, and where uploads are kept until their job ends. */
+  readonly files: FileAccess;
+  readonly imports: ImportsService;
+  readonly exports: ExportsService;
+  readonly consolidations: ConsolidationsService;
   private log: EngineLogger = stderrLogger;
 
   constructor(
@@ -66,6 +82,22 @@ export class BraidApp {
       sandbox: this.sandbox,
       logger,
       pollingDir: path.join(config.dataDir, 'polling'),
+    });
+    this.jobs = new JobQueue({ store: meta, logger });
+    this.files = new FileAccess(config.fileRoots, path.join(config.dataDir, 'uploads'));
+    this.imports = new ImportsService({
+      sources: this.sources,
+      jobs: this.jobs,
+      files: this.files,
+      rejectsDir: path.join(config.dataDir, 'imports'),
+    });
+    this.exports = new ExportsService(this.sources);
+    this.consolidations = new ConsolidationsService({
+      sources: this.sources,
+      jobs: this.jobs,
+      sandbox: this.sandbox,
+      files: this.files,
+      workDir: path.join(config.dataDir, 'consolidations'),
     });
     this.syncs = new SyncsService({
       store: meta,
@@ -96,6 +128,12 @@ export class BraidApp {
       await this.supervisor.start();
     }
     return this.supervisor;
+  }
+
+  /** Makes this process claim and run queued jobs of the kinds it has handlers for (once). */
+  async runJobs(): Promise<void> {
+    this.jobsRunning ??= this.jobs.start();
+    await this.jobsRunning;
   }
 
   createAdmin(email: string, password: string): Promise<User> {
@@ -138,6 +176,8 @@ export class BraidApp {
   async close(): Promise<void> {
     // Syncs first: their leases are released so another process takes over without waiting.
     await this.supervisor?.stop();
+    // Jobs running here end as `interrupted` (resumable) before the store closes.
+    await this.jobs.stop();
     await this.syncEngine.stopAll();
     await this.sources.closeAll();
     await this.sandbox.close();
