@@ -24,6 +24,12 @@ export interface BraidConfig {
    * `<dataDir>/files`. The CLI reads any file its user can.
    */
   fileRoots: string[];
+  /**
+   * How long a job's owner may go silent before another process declares the job interrupted
+   * (BRAID_JOB_LEASE_MS, default 15 s). Shorter means faster recovery after a crash, at the cost of
+   * more heartbeats.
+   */
+  jobLeaseMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BraidConfig {
@@ -42,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BraidConfig {
     adminEmail: env.BRAID_ADMIN_EMAIL || undefined,
     adminPassword: env.BRAID_ADMIN_PASSWORD || undefined,
     bodyLimit: Number(env.BRAID_BODY_LIMIT ?? 10 * 1024 * 1024),
+    jobLeaseMs: Number(env.BRAID_JOB_LEASE_MS ?? 15_000),
     fileRoots: [
       path.join(dataDir, 'files'),
       ...(env.BRAID_FILE_ROOTS ?? '')

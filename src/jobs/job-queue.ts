@@ -184,7 +184,13 @@ export class JobQueue {
    * runHere as in submit. Other states: 409 job_not_resumable.
    */
   async resume(id: string, options: { runHere?: boolean } = {}): Promise<Job> {
-    const job = await this.get(id);
+    let job = await this.get(id);
+    // A job still "running" for a process that died is interrupted once its lease expires; a
+    // resume asked for after that need not wait for some process's periodic sweep.
+    if (job.status === 'running') {
+      await this.sweep();
+      job = await this.get(id);
+    }
     if (!RESUMABLE_JOB_STATUSES.includes(job.status)) throw notResumable(job);
     if (options.runHere) this.handlerOf(job.kind);
     const runBy = options.runHere ? { owner: this.owner, leaseMs: this.leaseMs } : undefined;

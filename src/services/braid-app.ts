@@ -83,7 +83,12 @@ export class BraidApp {
       logger,
       pollingDir: path.join(config.dataDir, 'polling'),
     });
-    this.jobs = new JobQueue({ store: meta, logger });
+    this.jobs = new JobQueue({
+      store: meta,
+      logger,
+      leaseMs: config.jobLeaseMs,
+      heartbeatMs: Math.min(2_000, Math.max(100, Math.floor(config.jobLeaseMs / 4))),
+    });
     this.files = new FileAccess(config.fileRoots, path.join(config.dataDir, 'uploads'));
     this.imports = new ImportsService({
       sources: this.sources,
