@@ -12,7 +12,7 @@ export function reportLines(report: ConsolidationReport): string[] {
   const lines = [`${report.name} (job ${report.job}): ${report.verdict}`];
   for (const t of report.tables) {
     lines.push(
-      `${t.table}${t.created ? ' (created)' : ''}: ${t.records} records -> ${t.entities} rows, ` +
+      `${t.table}${t.created ? (report.dryRun ? ' (to be created)' : ' (created)') : ''}: ${t.records} records -> ${t.entities} rows, ` +
         `${t.duplicatesMerged} duplicates merged (${t.exactPairs} exact, ${t.fuzzyPairs} fuzzy pairs)`,
     );
     for (const i of t.inputs)
