@@ -24,7 +24,11 @@ const PAGE = 2_000;
 export function mergeEntities(
   work: WorkStore,
   target: TargetTable,
-  options: { jobId: string; onInvalidRow: 'fail' | 'skip' },
+  options: {
+    jobId: string;
+    onInvalidRow: 'fail' | 'skip';
+    onProgress?: (done: number, total: number) => void;
+  },
 ): MergeResult {
   const def = target.def;
   const fields = [...new Set(def.inputs.flatMap((i) => Object.keys(i.columns)))];
@@ -57,6 +61,7 @@ export function mergeEntities(
   const seenKeys = new Set<string>();
   const result: MergeResult = { entities: 0, discrepancies: 0, byPolicy: {}, pending: 0, rejectedRecords: 0 };
   for (let from = 0; from < total; from += PAGE) {
+    options.onProgress?.(from, total);
     const rows = page.all(def.table, from, from + PAGE) as (Parameters<typeof toRecord>[0] & {
       ordinal: number;
     })[];

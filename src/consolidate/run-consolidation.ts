@@ -77,7 +77,13 @@ export async function runConsolidation(run: ConsolidationRun): Promise<Consolida
         run.progress({ phase: `merge ${table}`, done: 0, total: null, unit: 'entities' });
         const merged = work.step(
           `merge:${table}`,
-          () => mergeEntities(work, target, { jobId: run.jobId, onInvalidRow: def.onInvalidRow }),
+          () =>
+            mergeEntities(work, target, {
+              jobId: run.jobId,
+              onInvalidRow: def.onInvalidRow,
+              onProgress: (done, total) =>
+                run.progress({ phase: `merge ${table}`, done, total, unit: 'entities' }),
+            }),
           (r) => r,
         );
         run.log('info', `${table}: ${merged.discrepancies} discrepancies settled`, { ...merged });

@@ -143,7 +143,9 @@ export class TypeInferrer {
 
 function observeValue(s: ColumnStats, raw: string): void {
   const length = raw.length;
-  if (length > s.maxLength) s.maxLength = codePoints(raw);
+  // UTF-16 units bound code points from above: only a longer text can raise the maximum, and its
+  // count in code points may still be below it (emoji), so the maximum must never go down.
+  if (length > s.maxLength) s.maxLength = Math.max(s.maxLength, codePoints(raw));
   const t = raw.trim();
   if (s.boolean && !BOOLEAN_WORDS.has(t.toLowerCase())) s.boolean = false;
   if (s.decimal || s.float || s.int64) observeNumber(s, t);
