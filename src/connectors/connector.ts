@@ -78,6 +78,8 @@ export interface Connector {
   readonly capabilities: Capabilities;
   /** The schema names are resolved against when none is given (`public`, the MySQL database, `main`). */
   readonly defaultSchema: string | null;
+  /** Where unqualified new tables go when that is not `defaultSchema` (see table-location.ts). */
+  readonly createSchema?: string | null;
 
   /** Connects and answers with a human message on failure; never throws for connection problems. */
   test(): Promise<TestResult>;

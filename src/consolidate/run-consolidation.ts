@@ -1,4 +1,5 @@
 import type { Connector } from '../connectors/connector.js';
+import { tableLocation } from '../connectors/table-location.js';
 import { BraidError, badRequest } from '../model/errors.js';
 import type { InputDefinition } from './consolidation-definition.js';
 import { buildReport, type ConsolidationReport } from './consolidation-report.js';
@@ -123,14 +124,6 @@ export async function runConsolidation(run: ConsolidationRun): Promise<Consolida
   } finally {
     work.close();
   }
-}
-
-/** `schema.table` names a schema on engines that have them; else the connector's default one. */
-function tableLocation(connector: Connector, table: string): { schema: string | null; name: string } {
-  const dot = table.indexOf('.');
-  if (!connector.capabilities.schemas) return { schema: null, name: table };
-  if (dot > 0) return { schema: table.slice(0, dot), name: table.slice(dot + 1) };
-  return { schema: connector.defaultSchema, name: table };
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

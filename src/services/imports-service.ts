@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { tableLocation } from '../connectors/table-location.js';
 import { importCsv, sniffFile, type CsvImportResult, type ImportMode } from '../consolidate/csv-import.js';
 import { inferCsvTable } from '../consolidate/csv-table-inference.js';
 import type { CsvDialect } from '../consolidate/csv/csv-sniff.js';
@@ -125,17 +126,8 @@ export class ImportsService {
         const dialect = await sniffFile(params.file, params.dialect);
         const table = await this.deps.sources.resolveTable(params.source, params.table).catch(() => null);
         if (!table) {
-          // "schema.table" names a table in that schema, as everywhere else tables are named.
-          const dot = connector.capabilities.schemas ? params.table.indexOf('.') : -1;
-          const plan =
-            dot > 0
-              ? await inferCsvTable(
-                  params.file,
-                  dialect,
-                  params.table.slice(dot + 1),
-                  params.table.slice(0, dot),
-                )
-              : await inferCsvTable(params.file, dialect, params.table, connector.defaultSchema);
+          const location = tableLocation(connector, params.table);
+          const plan = await inferCsvTable(params.file, dialect, location.name, location.schema);
           await connector.createTable(plan.definition);
           created = true;
           createdTable = tableOf(plan.definition);

@@ -71,6 +71,8 @@ export class PostgresConnector extends KyselyConnector {
     schemas: true,
   };
   readonly defaultSchema = 'public';
+  /** A source limited to some schemas sees only those: unqualified new tables go to the first. */
+  readonly createSchema: string;
   private readonly pgAdapter: PostgresAdapter;
 
   constructor(
@@ -79,6 +81,7 @@ export class PostgresConnector extends KyselyConnector {
   ) {
     super(db, shared.adapter);
     this.pgAdapter = shared.adapter;
+    this.createSchema = shared.schemas?.[0] ?? 'public';
   }
 
   protected withDb(db: Kysely<any>): PostgresConnector {
