@@ -31,6 +31,8 @@ export interface Capabilities {
   triggers: boolean;
   /** Schemas (namespaces) inside one connection, as PostgreSQL has. */
   schemas: boolean;
+  /** Text values may contain the NUL character (PostgreSQL's text types refuse it). */
+  nulInText: boolean;
 }
 
 export type TestResult =

@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Connector } from '../connectors/connector.js';
 import { BraidError, badRequest } from '../model/errors.js';
-import type { TableSchema } from '../model/schema.js';
+import type { ColumnSchema, TableSchema } from '../model/schema.js';
 import type { Row } from '../model/values.js';
 import { cellParser, type CellResult } from './csv/cell-parser.js';
 import { mapHeaders } from './csv/csv-header.js';
@@ -129,7 +129,16 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
   result.mapping = mapping.notes;
   const targets = mapping.targets
     .map((name, index) =>
-      name === null ? null : { index, name, parse: cellParser(table.columns.find((c) => c.name === name)!) },
+      name === null
+        ? null
+        : {
+            index,
+            name,
+            parse: withNulCheck(
+              options.connector,
+              table.columns.find((c) => c.name === name)!,
+            ),
+          },
     )
     .filter(
       (t): t is { index: number; name: string; parse: (text: string | null) => CellResult } => t !== null,
@@ -231,6 +240,20 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
     );
   }
   return result;
+}
+
+/**
+ * The cell parser of a column, refusing a NUL character in text where the engine cannot store one
+ * (PostgreSQL): caught here the row is reported with its line; at the database the whole load fails.
+ */
+function withNulCheck(connector: Connector, column: ColumnSchema): (text: string | null) => CellResult {
+  const parse = cellParser(column);
+  const textual = column.type === 'string' || column.type === 'text' || column.type === 'enum';
+  if (connector.capabilities.nulInText || !textual) return parse;
+  return (text) =>
+    text !== null && text.includes('\0')
+      ? { ok: false, reason: `contains a NUL character, which ${connector.kind} text cannot store` }
+      : parse(text);
 }
 
 function abortReason(signal: AbortSignal): Error {

@@ -38,6 +38,7 @@ const people = (name: string): TableDefinition => ({
 
 const PEOPLE_TABLES = [
   'clean',
+  'nul',
   'semicolon',
   'utf16',
   'latin',
@@ -409,6 +410,20 @@ describe.each(engines)('CSV import on $kind', (engine: Engine) => {
         _reason: 'longer than 100 characters (120)',
       },
     ]);
+  });
+
+  it('a NUL character in text: stored where the engine can, else that row is rejected with its line', async () => {
+    const rejectsFile = files.path('nul.rejects.csv');
+    const csv = lines('id,email,full_name', '1,a@example.com,Ann', '2,b@example.com,B\u0000b');
+    const result = await load('nul', csv, 'skip_bad_rows', { rejectsFile });
+    if (engine.kind === 'postgres') {
+      expect(result).toMatchObject({ rowsLoaded: 1, rowsRejected: 1 });
+      expect(result.errors[0]).toMatchObject({ line: 3, column: 'full_name' });
+      expect(result.errors[0]!.reason).toContain('NUL');
+    } else {
+      expect(result).toMatchObject({ rowsLoaded: 2, rowsRejected: 0 });
+      expect((await rowsOf(db, 'nul')).map((r) => r.full_name)).toEqual(['Ann', 'B\u0000b']);
+    }
   });
 
   it('skip_bad_rows over several batches: 11,996 rows land, the 4 bad ones are the rejects', async () => {

@@ -39,6 +39,7 @@ export class MysqlConnector extends KyselyConnector {
     binlog: true,
     triggers: true,
     schemas: false,
+    nulInText: true,
   };
   readonly defaultSchema: string | null;
 

@@ -69,6 +69,7 @@ export class PostgresConnector extends KyselyConnector {
     binlog: false,
     triggers: true,
     schemas: true,
+    nulInText: false,
   };
   readonly defaultSchema = 'public';
   /** A source limited to some schemas sees only those: unqualified new tables go to the first. */

@@ -56,6 +56,7 @@ export class SqliteConnector extends KyselyConnector {
       binlog: false,
       triggers: writable,
       schemas: false,
+      nulInText: true,
     };
   }
 
