@@ -69,6 +69,12 @@ export function parseFilterJson(text: string): Filter {
   return validateFilterShape(value);
 }
 
+/** A filter as a request carries it: absent or empty, JSON text (query string), or an object (body). */
+export function filterParam(value: string | Filter | undefined | null): Filter | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'string' ? parseFilterJson(value) : validateFilterShape(value);
+}
+
 /** Checks the structure of an untrusted filter value and returns it typed. */
 export function validateFilterShape(value: unknown, path = 'filter', depth = 0): Filter {
   if (depth > MAX_DEPTH)

@@ -1,6 +1,6 @@
 import { csvHeaderLine, csvLines, jsonLines } from '../consolidate/csv/csv-writer.js';
 import { badRequest } from '../model/errors.js';
-import { parseFilterJson, validateFilterShape, type Filter } from '../model/filter.js';
+import { filterParam, type Filter } from '../model/filter.js';
 import { parseSort, type SortTerm } from '../model/query.js';
 import type { Row } from '../model/values.js';
 import type { SourcesService } from './sources-service.js';
@@ -40,12 +40,7 @@ export class ExportsService {
       throw badRequest('invalid_format', 'format must be csv or jsonl', { format: request.format });
     const sourceId = await this.sources.resolveId(request.source);
     const { connector, table } = await this.sources.resolveTable(sourceId, request.table);
-    const filter =
-      request.filter === undefined || request.filter === ''
-        ? undefined
-        : typeof request.filter === 'string'
-          ? parseFilterJson(request.filter)
-          : validateFilterShape(request.filter);
+    const filter = filterParam(request.filter);
     const sort = typeof request.sort === 'string' ? parseSort(request.sort) : request.sort;
     const wanted =
       request.columns === undefined || request.columns === ''

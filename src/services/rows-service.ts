@@ -1,6 +1,6 @@
 import type { RawResult } from '../connectors/connector.js';
 import { badRequest, notFound } from '../model/errors.js';
-import { parseFilterJson, validateFilterShape, type Filter } from '../model/filter.js';
+import { filterParam, type Filter } from '../model/filter.js';
 import { parseSort, type RowPage, type SortTerm } from '../model/query.js';
 import { parseRowKey } from '../model/row-key.js';
 import { coerceRow, type Row } from '../model/values.js';
@@ -33,12 +33,7 @@ export class RowsService {
 
   async list(sourceId: string, tableName: string, params: ListParams): Promise<RowPage & { total?: number }> {
     const { connector, table } = await this.sources.resolveTable(sourceId, tableName);
-    const filter =
-      params.filter === undefined || params.filter === ''
-        ? undefined
-        : typeof params.filter === 'string'
-          ? parseFilterJson(params.filter)
-          : validateFilterShape(params.filter);
+    const filter = filterParam(params.filter);
     const sort = typeof params.sort === 'string' ? parseSort(params.sort) : params.sort;
     const fields =
       typeof params.fields === 'string' ? params.fields.split(',').filter(Boolean) : params.fields;
@@ -65,8 +60,7 @@ export class RowsService {
     batchSize = 1000,
   ) {
     const { connector, table } = await this.sources.resolveTable(sourceId, tableName);
-    const filter =
-      typeof params.filter === 'string' && params.filter !== '' ? parseFilterJson(params.filter) : undefined;
+    const filter = filterParam(params.filter);
     const sort = typeof params.sort === 'string' ? parseSort(params.sort) : params.sort;
     return connector.stream(table, { ...(filter ? { filter } : {}), ...(sort ? { sort } : {}), batchSize });
   }
