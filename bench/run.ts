@@ -1,4 +1,7 @@
 import os from 'node:os';
+import { runConsolidateCopy } from './consolidate-copy.js';
+import { runConsolidateDedup } from './consolidate-dedup.js';
+import { runCsvImport } from './csv-import.js';
 import { runDedup } from './dedup.js';
 import { runIntrospect } from './introspect.js';
 import { runListLatency } from './list-latency.js';
@@ -18,6 +21,9 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   introspect: runIntrospect,
   sync: runSyncLatency,
   dedup: runDedup,
+  copy: runConsolidateCopy,
+  'csv-import': runCsvImport,
+  'consolidate-dedup': runConsolidateDedup,
 };
 
 function table(rows: string[][]): string {

@@ -64,6 +64,8 @@ export async function runConsolidation(run: ConsolidationRun): Promise<Consolida
       const table = target.def.table;
       if (!work.isDone(`match:${table}`)) {
         run.progress({ phase: `match ${table}`, done: 0, total: null, unit: 'records' });
+        // The step's own duration: the log line is stamped when written, after the next step has run.
+        const started = performance.now();
         const matched = work.step(
           `match:${table}`,
           () => matchEntities(work, target.def),
@@ -71,11 +73,13 @@ export async function runConsolidation(run: ConsolidationRun): Promise<Consolida
         );
         run.log('info', `${table}: ${matched.records} records -> ${matched.entities} entities`, {
           ...matched,
+          seconds: secondsSince(started),
         });
       }
       throwIfAborted(run.signal);
       if (!work.isDone(`merge:${table}`)) {
         run.progress({ phase: `merge ${table}`, done: 0, total: null, unit: 'entities' });
+        const started = performance.now();
         const merged = work.step(
           `merge:${table}`,
           () =>
@@ -87,7 +91,10 @@ export async function runConsolidation(run: ConsolidationRun): Promise<Consolida
             }),
           (r) => r,
         );
-        run.log('info', `${table}: ${merged.discrepancies} discrepancies settled`, { ...merged });
+        run.log('info', `${table}: ${merged.discrepancies} discrepancies settled`, {
+          ...merged,
+          seconds: secondsSince(started),
+        });
       }
     }
     throwIfAborted(run.signal);
@@ -124,6 +131,10 @@ export async function runConsolidation(run: ConsolidationRun): Promise<Consolida
   } finally {
     work.close();
   }
+}
+
+function secondsSince(started: number): number {
+  return Math.round(performance.now() - started) / 1000;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ColumnSchema } from '../model/schema.js';
 
 /**
@@ -15,8 +15,11 @@ export class RowChecksum {
   }
 
   add(row: Record<string, unknown>): void {
-    const text = this.columns.map((c) => canonical(c, row[c.name])).join('\u0001');
-    const digest = createHash('sha256').update(text).digest();
+    const columns = this.columns;
+    let text = columns.length > 0 ? canonical(columns[0]!, row[columns[0]!.name]) : '';
+    for (let i = 1; i < columns.length; i++) text += `\u0001${canonical(columns[i]!, row[columns[i]!.name])}`;
+    // One-shot hash: a Hash object per row (createHash, update, digest) was a tenth of a copy's CPU.
+    const digest = hash('sha256', text, 'buffer');
     this.sum = (this.sum + digest.readBigUInt64BE(0)) & 0xffffffffffffffffn;
     this.count++;
   }
@@ -46,11 +49,15 @@ export function canonical(column: ColumnSchema, value: unknown): string {
       return value === true || value === 1 || value === '1' || value === 'true' ? 't' : 'f';
     case 'time':
     case 'datetime':
-    case 'datetimetz':
-      return String(value)
+    case 'datetimetz': {
+      const text = String(value);
+      // Without a fraction there are no zeros to trim (the usual case: skip the regular expressions).
+      if (!text.includes('.')) return text.replace(' ', 'T');
+      return text
         .replace(' ', 'T')
         .replace(/(\.\d*?)0+(Z?)$/, '$1$2')
         .replace(/\.(Z?)$/, '$1');
+    }
     case 'json':
       return stableJson(typeof value === 'string' ? safeParse(value) : value);
     case 'uuid':

@@ -112,9 +112,14 @@ export function coerceValue(column: ColumnSchema, value: unknown, path = column.
 }
 
 function validDate(ymd: string): boolean {
-  const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
-  const dt = new Date(Date.UTC(y, m - 1, d));
-  return dt.getUTCFullYear() === y && dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d;
+  const y = Number(ymd.slice(0, 4));
+  const m = Number(ymd.slice(5, 7));
+  const d = Number(ymd.slice(8, 10));
+  // Years below 100 stay refused, as when this went through Date.UTC (which maps them to 19xx).
+  if (y < 100 || m < 1 || m > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const days = m === 2 ? (leap ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+  return d <= days;
 }
 
 /**
@@ -138,6 +143,8 @@ function coerceDateTime(column: ColumnSchema, value: unknown, path: string): str
     return `${date}T${hh}:${mi}:${ss}${frac}`;
   }
   if (!zone) return invalid(column, value, path, 'this column stores instants: add Z or an offset');
+  // Already UTC (what every connector reads): no round trip through Date.
+  if (zone === 'Z' || zone === 'z') return `${date}T${hh}:${mi}:${ss}${frac}Z`;
   const offsetMin = zoneOffsetMinutes(zone);
   const ms = Date.UTC(
     Number(date.slice(0, 4)),

@@ -16,10 +16,16 @@ import { quoteIdentifier } from './postgres-types.js';
 /** Text-format escaping: backslash, and the characters that would end a field or a row. */
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
 /** One value in COPY text format (`\N` is NULL). */
 export function copyField(column: ColumnSchema, value: unknown): string {
   const encoded = encodeValue(column, value);
   if (encoded === null || encoded === undefined) return '\\N';
+  // The common cases first: no escaping to look for in a number, most strings need none.
+  if (typeof encoded === 'number') return String(encoded);
+  if (typeof encoded === 'string')
+    return NEEDS_ESCAPE.test(encoded) ? encoded.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : encoded;
   let text: string;
   if (Buffer.isBuffer(encoded)) text = `\\x${encoded.toString('hex')}`;
   else if (typeof encoded === 'boolean') text = encoded ? 't' : 'f';
@@ -46,6 +52,11 @@ type CopyStream = ReturnType<typeof copyFrom>;
 class CopyRun {
   readonly stream: CopyStream;
   private readonly done: Promise<void>;
+  /**
+   * `done` as seen by `write`, made once: a `.then` per write would add a reaction to `done` (pending
+   * until the COPY ends) whose closure shares the write's scope, keeping every chunk ever written alive.
+   */
+  private readonly ended: Promise<void>;
   /** Finished or failed: the server is no longer in COPY mode for this statement. */
   private settled = false;
 
@@ -63,6 +74,8 @@ class CopyRun {
     });
     // Observed here so an error arriving while nobody awaits is not an unhandled rejection.
     this.done.catch(() => {});
+    this.ended = this.done.then(() => undefined);
+    this.ended.catch(() => {});
   }
 
   /**
@@ -74,7 +87,7 @@ class CopyRun {
     const written = new Promise<void>((resolve, reject) => {
       this.stream.write(chunk, (err) => (err ? reject(err) : resolve()));
     });
-    await Promise.race([written, this.done.then(() => undefined)]);
+    await Promise.race([written, this.ended]);
   }
 
   async end(): Promise<void> {
@@ -109,13 +122,18 @@ export async function copyRows(
   let run: CopyRun | null = null;
   let signature = '';
   let columns: ColumnSchema[] = [];
+  /** The previous row's keys as they came: rows built alike skip the sort and join below. */
+  let lastKeys: string[] = [];
   let count = 0;
   try {
     for await (const batch of batches) {
       let chunk = '';
       for (const row of batch) {
-        const keys = Object.keys(row).sort(); // key order must not split a COPY
-        if (!run || keys.join('\u0000') !== signature) {
+        const unsorted = Object.keys(row);
+        const same = run !== null && sameKeys(unsorted, lastKeys);
+        lastKeys = unsorted;
+        const keys = same ? [] : [...unsorted].sort(); // key order must not split a COPY
+        if (!same && (!run || keys.join('\u0000') !== signature)) {
           if (run) {
             if (chunk) await run.write(chunk);
             chunk = '';
@@ -137,6 +155,12 @@ export async function copyRows(
     await (run as CopyRun | null)?.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
+}
+
+function sameKeys(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function columnsOf(table: TableSchema, keys: string[]): ColumnSchema[] {

@@ -35,6 +35,8 @@ export function parseDateTime(t: string): { local: string; utc: string | null } 
   const local = `${date}T${time}`;
   const zone = m[3];
   if (zone === undefined) return { local, utc: null };
+  // Written in UTC already (the usual ISO 8601 export): the instant is the wall-clock value.
+  if (zone === 'Z' || zone === 'z') return { local, utc: `${local}Z` };
   const offset = zoneOffsetMinutes(zone);
   if (offset === null) return null;
   const ms = Date.UTC(
