@@ -12,7 +12,7 @@ import {
   postgresQuery,
   runBraid,
   type BraidDataDir,
-} from './consolidate-copy.js';
+} from './braid-process.js';
 import { DEDUP_CONFIG, syntheticPeople } from './dedup.js';
 import { POSTGRES_URL, log, mib, registerCleanup, uniqueName, type BenchResult } from './support.js';
 

@@ -12,7 +12,7 @@ import {
   runBraid,
   shell,
   type BraidDataDir,
-} from './consolidate-copy.js';
+} from './braid-process.js';
 import {
   POSTGRES_URL,
   log,
