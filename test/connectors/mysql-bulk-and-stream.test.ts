@@ -196,6 +196,21 @@ describe.skipIf(!MYSQL_AVAILABLE)('MySQL bulkLoad and stream', () => {
     expect(await db.connector.count(loaded)).toBe(50_003);
   });
 
+  it('close() ends the pool of a connector that only streamed (no query through Kysely)', async () => {
+    // An export from a cached schema never runs a query through Kysely: its raw connections must
+    // still be closed, or the process (a `braid export`) would not exit.
+    const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const before = sockets();
+    const fresh = db.open();
+    let streamed = 0;
+    for await (const rows of fresh.stream(numbers, { batchSize: 10 })) streamed += rows.length;
+    expect(streamed).toBeGreaterThan(0);
+    expect(sockets()).toBeGreaterThan(before);
+    await fresh.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sockets()).toBe(before);
+  });
+
   it("inside a transaction, stream sees the transaction's own writes", async () => {
     await db.connector.transaction(async (tx) => {
       await tx.insert(numbers, [{ id: 100, n: 100 }]);

@@ -79,7 +79,11 @@ export class MysqlConnector extends KyselyConnector {
 
   async close(): Promise<void> {
     // Connectors bound to a transaction share the root's pool; only the root may end it.
-    if (this.isRoot) await this.db.destroy();
+    if (!this.isRoot) return;
+    await this.db.destroy();
+    // Kysely ends the pool only if it ran a query itself; a process that only streamed (an export
+    // from a cached schema) or loaded data used raw connections, which would keep it alive.
+    await new Promise<void>((resolve) => this.pool.end(() => resolve()));
   }
 
   /** Server version and flavor, connecting once if needed; DDL and loading depend on them. */
