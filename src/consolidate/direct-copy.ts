@@ -5,7 +5,7 @@ import type { ConsolidationDefinition } from './consolidation-definition.js';
 import type { ConsolidationRun } from './consolidation-run.js';
 import { InputMapping } from './input-mapping.js';
 import { openInput } from './open-input.js';
-import { shapeBatch, type StageResult } from './stage-input.js';
+import { passThroughColumns, shapeBatch, type StageResult } from './stage-input.js';
 import { RowChecksum } from './target-checksum.js';
 import type { TargetTable } from './target-tables.js';
 import type { RejectedRow, WorkStore } from './work-store.js';
@@ -52,7 +52,8 @@ export async function directCopy(
   if (!work.isDone('write')) {
     const committed = !run.dryRun && (await connector.count(target.schema)) > 0;
     const mapping = new InputMapping(run.sandbox, input.columns);
-    const { rows, total } = await openInput(run, table, input, mapping);
+    const { rows, total, columns } = await openInput(run, table, input, mapping);
+    const passThrough = passThroughColumns(input, columns, target);
     const stage: StageResult = { read: 0, staged: 0, rejected: 0 };
     const checksum = new RowChecksum(writtenColumns(target));
     const keyColumn = target.def.key
@@ -66,7 +67,13 @@ export async function directCopy(
       for await (const batch of rows) {
         if (run.signal?.aborted)
           throw run.signal.reason instanceof Error ? run.signal.reason : new Error('cancelled');
-        const shaped = await shapeBatch(batch, { target, input, mapping, parentKey: () => null });
+        const shaped = await shapeBatch(batch, {
+          target,
+          input,
+          mapping,
+          parentKey: () => null,
+          passThrough,
+        });
         stage.read += batch.length;
         stage.rejected += shaped.rejects.length;
         rejects.push(...shaped.rejects.slice(0, Math.max(0, 1000 - rejects.length)));

@@ -26,16 +26,43 @@ export async function* readTableInput(
 ): AsyncGenerator<InputRow[]> {
   const hasKey = table.primaryKey.length > 0;
   let position = 0;
-  for await (const batch of connector.stream(table, {
+  const batches = connector.stream(table, {
     ...(options.filter ? { filter: options.filter } : {}),
     ...(hasKey ? { sort: table.primaryKey.map((field) => ({ field, dir: 'asc' as const })) } : {}),
     batchSize: options.batchSize ?? 2000,
-  })) {
+  });
+  for await (const batch of readAhead(batches)) {
     yield batch.map((row) => ({
       sourceKey: hasKey ? encodeRowKey(table, row) : `#${++position}`,
       line: null,
       row,
     }));
+  }
+}
+
+/**
+ * Asks the source for the next batch while the consumer works on the current one, so the database
+ * fetches while Node maps and encodes instead of each waiting for the other. One batch ahead: memory
+ * stays at two batches.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = iterator.next();
+      // A failure of the prefetch is raised when it is awaited; until then it must not go unhandled.
+      next.catch(() => {});
+      yield current.value;
+    }
+  } finally {
+    // The consumer stopped early (or failed): let the source close its cursor once it is idle.
+    await next.then(
+      (r) => (r.done ? undefined : iterator.return?.()),
+      () => undefined,
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import { badRequest } from '../model/errors.js';
+import type { ColumnSchema } from '../model/schema.js';
 import type { ConsolidationRun } from './consolidation-run.js';
 import type { InputDefinition } from './consolidation-definition.js';
 import { readCsvInput, readTableInput, type InputRow } from './input-reader.js';
@@ -18,12 +19,13 @@ export async function openInput(
   table: string,
   input: InputDefinition,
   mapping: InputMapping,
-): Promise<{ rows: AsyncIterable<InputRow[]>; total: number | null }> {
+): Promise<{ rows: AsyncIterable<InputRow[]>; total: number | null; columns: ColumnSchema[] | null }> {
   await mapping.check(`${table}.inputs.${input.name}.columns`);
   if (input.file) {
     return {
       rows: checkCsvColumns(readCsvInput(await run.sources.checkFile(input.file)), input, mapping),
       total: null,
+      columns: null,
     };
   }
   const { connector, table: sourceTable } = await inputTable(run, input);
@@ -41,6 +43,7 @@ export async function openInput(
   return {
     rows: readTableInput(connector, sourceTable, { filter: input.filter }),
     total: await connector.count(sourceTable, input.filter ?? undefined),
+    columns: sourceTable.columns,
   };
 }
 

@@ -10,7 +10,7 @@ import { WorkStore, workFile } from './work-store.js';
 import { InputMapping } from './input-mapping.js';
 import { matchEntities } from './match-entities.js';
 import { mergeEntities } from './merge-entities.js';
-import { stageInput } from './stage-input.js';
+import { passThroughColumns, stageInput } from './stage-input.js';
 import { resolveTargetTable, storageNotes, type InputColumns, type TargetTable } from './target-tables.js';
 import {
   actualChecksum,
@@ -167,7 +167,7 @@ async function stageTable(
     const step = `stage:${table}:${input.name}`;
     if (work.isDone(step)) continue;
     const mapping = new InputMapping(run.sandbox, input.columns);
-    const { rows, total } = await openInput(run, table, input, mapping);
+    const { rows, total, columns } = await openInput(run, table, input, mapping);
     const phase = `read ${table} <- ${input.name}`;
     let done = 0;
     run.progress({ phase, done, total, unit: 'rows' });
@@ -185,6 +185,7 @@ async function stageTable(
           run.progress({ phase, done, total, unit: 'rows' });
         },
         ...(run.signal ? { signal: run.signal } : {}),
+        passThrough: passThroughColumns(input, columns, target),
       });
       if (staged.rejected > 0 && run.definition.onInvalidRow === 'fail') {
         const first = work.rejects(1)[0]!;

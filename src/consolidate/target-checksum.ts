@@ -1,13 +1,19 @@
-import { hash } from 'node:crypto';
 import type { ColumnSchema } from '../model/schema.js';
+
+const TWO_32 = 4_294_967_296;
 
 /**
  * An order-independent checksum of a set of rows: the sum (mod 2^64) of a 64-bit hash of each row's
  * canonical text, plus the count. Order-independent because engines sort text differently (a
  * MariaDB collation is not JavaScript's order); a sum rather than XOR so a duplicated row counts.
+ * The row hash guards against mistakes, not against an adversary, so it is a fast non-cryptographic
+ * one (two multiplicative lanes over the UTF-16 code units): half the cost of a one-shot SHA-256
+ * per row, which with its string-to-buffer copy was a sixth of a direct copy's CPU.
  */
 export class RowChecksum {
-  private sum = 0n;
+  /** The running sum as two 32-bit halves, each kept below 2^32 after every row. */
+  private low = 0;
+  private high = 0;
   count = 0;
 
   constructor(private readonly columns: ColumnSchema[]) {
@@ -18,15 +24,24 @@ export class RowChecksum {
     const columns = this.columns;
     let text = columns.length > 0 ? canonical(columns[0]!, row[columns[0]!.name]) : '';
     for (let i = 1; i < columns.length; i++) text += `\u0001${canonical(columns[i]!, row[columns[i]!.name])}`;
-    // One-shot hash: a Hash object per row (createHash, update, digest) was a tenth of a copy's CPU.
-    const digest = hash('sha256', text, 'buffer');
-    this.sum = (this.sum + digest.readBigUInt64BE(0)) & 0xffffffffffffffffn;
+    let h1 = 0xdeadbeef;
+    let h2 = 0x41c6ce57;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ code, 2654435761);
+      h2 = Math.imul(h2 ^ code, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    const low = this.low + (h1 >>> 0);
+    this.low = low % TWO_32;
+    this.high = (this.high + (h2 >>> 0) + Math.floor(low / TWO_32)) % TWO_32;
     this.count++;
   }
 
   /** `count:hex` */
   value(): string {
-    return `${this.count}:${this.sum.toString(16).padStart(16, '0')}`;
+    return `${this.count}:${this.high.toString(16).padStart(8, '0')}${this.low.toString(16).padStart(8, '0')}`;
   }
 }
 
