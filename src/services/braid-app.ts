@@ -110,6 +110,7 @@ export class BraidApp {
       engine: this.syncEngine,
       sandbox: this.sandbox,
       supervisor: () => this.supervisor,
+      jobs: this.jobs,
     });
   }
 

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import type { Job } from '../jobs/job.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import { BraidError } from '../model/errors.js';
 import type { SyncEngine } from '../sync/engine/index.js';
 import type { ReconcilePlan } from '../sync/reconcile-plan.js';
@@ -34,92 +35,106 @@ export interface ReconcileJob {
   error: string | null;
 }
 
-/** Jobs kept after they end, newest first, so a client that polls late still finds its result. */
-const KEPT = 50;
+const KIND = 'sync-reconcile';
+
+interface ReconcileParams {
+  syncId: string;
+  mode: 'dry-run' | 'apply';
+  createMissing: boolean;
+}
+
+interface ReconcileResult {
+  report: ReconcileSummary;
+  sample: NonNullable<ReconcileJob['sample']>;
+}
 
 /**
- * Reconciliation jobs of this process, in memory: a job belongs to the request that started it and
- * its result is read back by polling. Durable jobs shared between processes come with the job queue;
- * a restarted server forgets these (the sync's own initial reconciliation is durable: see
- * SyncSupervisor).
+ * Reconciliations started through the API or the CLI, as durable jobs of the queue (kind
+ * `sync-reconcile`): they survive a restart of the process that reads them, show in `/api/jobs`
+ * with their progress, and can be cancelled there. They run in the process that started them
+ * (`runHere`), which has the sync engine. The answers keep the shape of a reconcile job.
  */
 export class ReconcileJobs {
-  private readonly jobs = new Map<string, ReconcileJob>();
-  private readonly done = new Map<string, Promise<ReconcileJob>>();
+  constructor(
+    private readonly engine: SyncEngine,
+    private readonly queue: JobQueue,
+  ) {
+    queue.register<ReconcileParams, ReconcileResult>(KIND, async (ctx) => {
+      const { syncId, mode, createMissing } = ctx.job.params;
+      const report = await this.engine.reconcile(syncId, {
+        mode,
+        createMissing,
+        onProgress: (progress) => ctx.progress({ ...progress, unit: 'rows' }),
+      });
+      return {
+        report: summarize(report),
+        sample: {
+          discrepancies: report.plan.entities.filter((e) => e.discrepancies.length > 0).slice(0, 100),
+          unmatched: report.plan.unmatched.slice(0, 100),
+          duplicates: report.plan.duplicates.slice(0, 100),
+          rowErrors: report.plan.rowErrors.slice(0, 100),
+        },
+      };
+    });
+  }
 
-  constructor(private readonly engine: SyncEngine) {}
-
-  start(syncId: string, input: ReconcileJobInput): ReconcileJob {
-    const running = [...this.jobs.values()].find((j) => j.syncId === syncId && j.state === 'running');
-    if (running) {
+  async start(syncId: string, input: ReconcileJobInput): Promise<ReconcileJob> {
+    const active = [
+      ...(await this.queue.list({ kind: KIND, status: 'running' })),
+      ...(await this.queue.list({ kind: KIND, status: 'queued' })),
+    ].find((j) => (j.params as ReconcileParams).syncId === syncId);
+    if (active) {
       throw new BraidError(
         409,
         'reconcile_running',
-        `sync "${syncId}" is already being reconciled (job ${running.id})`,
-        {
-          job: running.id,
-        },
+        `sync "${syncId}" is already being reconciled (job ${active.id})`,
+        { job: active.id },
       );
     }
-    const job: ReconcileJob = {
-      id: randomUUID(),
-      syncId,
-      mode: input.mode,
-      createMissing: input.createMissing,
-      state: 'running',
-      startedAt: new Date().toISOString(),
-      finishedAt: null,
-      progress: { phase: 'starting', done: 0, total: null },
-      report: null,
-      sample: null,
-      error: null,
-    };
-    this.jobs.set(job.id, job);
-    this.prune();
-    const run = this.engine
-      .reconcile(syncId, {
-        mode: input.mode,
-        createMissing: input.createMissing,
-        onProgress: (progress) => (job.progress = progress),
-      })
-      .then(
-        (report) => {
-          job.report = summarize(report);
-          job.sample = {
-            discrepancies: report.plan.entities.filter((e) => e.discrepancies.length > 0).slice(0, 100),
-            unmatched: report.plan.unmatched.slice(0, 100),
-            duplicates: report.plan.duplicates.slice(0, 100),
-            rowErrors: report.plan.rowErrors.slice(0, 100),
-          };
-          job.state = 'done';
-        },
-        (err: unknown) => {
-          job.error = (err as Error).message;
-          job.state = 'failed';
-        },
-      )
-      .then(() => {
-        job.finishedAt = new Date().toISOString();
-        return job;
-      });
-    this.done.set(job.id, run);
-    return job;
+    const job = await this.queue.submit<ReconcileParams>(
+      KIND,
+      { syncId, mode: input.mode, createMissing: input.createMissing },
+      { title: `reconcile sync ${syncId} (${input.mode})`, createdBy: null, runHere: true },
+    );
+    return view(job);
   }
 
-  get(id: string): ReconcileJob | null {
-    return this.jobs.get(id) ?? null;
+  async get(id: string): Promise<ReconcileJob | null> {
+    const job = await this.queue.get(id).catch((err: unknown) => {
+      if (err instanceof BraidError && err.status === 404) return null;
+      throw err;
+    });
+    return job && job.kind === KIND ? view(job) : null;
   }
 
   /** Resolves with the job once it has ended (failed jobs too: their `error` says why). */
   async settled(id: string): Promise<ReconcileJob> {
-    return (await this.done.get(id)) ?? this.jobs.get(id)!;
+    return view(await this.queue.wait(id));
   }
+}
 
-  private prune(): void {
-    const ended = [...this.jobs.values()].filter((j) => j.state !== 'running');
-    for (const job of ended.slice(0, Math.max(0, ended.length - KEPT))) {
-      this.jobs.delete(job.id);
-      this.done.delete(job.id);
-    }
-  }
+function view(job: Job): ReconcileJob {
+  const params = job.params as ReconcileParams;
+  const result = job.result as ReconcileResult | null;
+  const state =
+    job.status === 'succeeded'
+      ? 'done'
+      : job.status === 'queued' || job.status === 'running'
+        ? 'running'
+        : 'failed';
+  return {
+    id: job.id,
+    syncId: params.syncId,
+    mode: params.mode,
+    createMissing: params.createMissing,
+    state,
+    startedAt: job.startedAt ?? job.createdAt,
+    finishedAt: state === 'running' ? null : (job.finishedAt ?? job.updatedAt),
+    progress: job.progress
+      ? { phase: job.progress.phase, done: job.progress.done, total: job.progress.total }
+      : { phase: 'starting', done: 0, total: null },
+    report: result?.report ?? null,
+    sample: result?.sample ?? null,
+    error: job.error?.message ?? null,
+  };
 }

@@ -6,6 +6,7 @@ import type { JsonValue, Sandbox } from '../sandbox/sandbox.js';
 import type { MemberStatus, SyncEngine } from '../sync/engine/index.js';
 import { parseSyncRule, type SyncRule } from '../sync/sync-rule.js';
 import { validateSyncRule } from '../sync/sync-rule-validation.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import { ReconcileJobs, type ReconcileJob, type ReconcileJobInput } from './reconcile-jobs.js';
 import type { SourcesService } from './sources-service.js';
 import type { PublishedStatus, SyncState, SyncSupervisor } from './sync-supervisor.js';
@@ -47,6 +48,8 @@ export interface SyncsServiceOptions {
   supervisor: () => SyncSupervisor | null;
   /** How long a lease lasts, to know how long a delete may wait for another process. */
   leaseMs?: number;
+  /** The durable queue reconciliations run on. */
+  jobs: JobQueue;
 }
 
 /**
@@ -61,7 +64,7 @@ export class SyncsService {
   private readonly rates = new Map<string, { at: number; applied: number }>();
 
   constructor(private readonly options: SyncsServiceOptions) {
-    this.jobs = new ReconcileJobs(options.engine);
+    this.jobs = new ReconcileJobs(options.engine, options.jobs);
   }
 
   async list(): Promise<SyncView[]> {
@@ -166,13 +169,13 @@ export class SyncsService {
   async reconcile(id: string, input: unknown): Promise<ReconcileJob> {
     await this.record(id);
     const options = parseReconcileInput(input);
-    const job = this.jobs.start(id, options);
+    const job = await this.jobs.start(id, options);
     if (options.wait) return this.jobs.settled(job.id);
     return job;
   }
 
   async reconcileJob(id: string, jobId: string): Promise<ReconcileJob> {
-    const job = this.jobs.get(jobId);
+    const job = await this.jobs.get(jobId);
     if (!job || job.syncId !== id) throw notFound(`reconcile job "${jobId}"`, { id: jobId });
     return job;
   }

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { openBraidApp } from '../../src/services/braid-app.js';
 import { captureName } from '../../src/sync/engine/index.js';
 import { mysqlAvailable, postgresAvailable, uniqueName } from '../support/servers.js';
 import {
@@ -192,6 +194,18 @@ describe.skipIf(!ready)('syncs API: the issue use case on MariaDB and PostgreSQL
     expect(done.report).toMatchObject({ mode: 'dry-run', summary: { matched: 3, matchedByLink: 3 } });
     expect(done.report.applied).toMatchObject({ linked: 0, rowsWritten: 0 });
     expect(done.sample.unmatched.length).toBe(2);
+    // A durable job: listed with the others, and read back by a process that did not run it.
+    const listed = (await s.h.admin({ url: '/api/jobs?kind=sync-reconcile' })).json().jobs;
+    expect(listed.map((j: { id: string }) => j.id)).toContain(job.id);
+    const other = await openBraidApp(loadConfig({ BRAID_DATA_DIR: s.h.dataDir, BRAID_DEMO: '0' }));
+    try {
+      expect(await other.syncs.reconcileJob(id, job.id)).toMatchObject({
+        state: 'done',
+        report: { summary: { matched: 3 } },
+      });
+    } finally {
+      await other.close();
+    }
 
     const waited = await s.h.admin({
       method: 'POST',
