@@ -59,7 +59,9 @@ export async function directCopy(
     const keyColumn = target.def.key
       ? target.schema.columns.find((c) => c.name === target.def.key!.column)!
       : null;
-    const rejects: RejectedRow[] = [];
+    // The first rejects, for the error of a failing job; in skip mode every one goes to the work store.
+    const firstRejects: RejectedRow[] = [];
+    work.clearInput(table, input.name); // what an interrupted attempt recorded
     const phase = committed ? `recount ${table} <- ${input.name}` : `copy ${table} <- ${input.name}`;
     run.progress({ phase, done: 0, total, unit: 'rows' });
     let failed = false;
@@ -76,8 +78,9 @@ export async function directCopy(
         });
         stage.read += batch.length;
         stage.rejected += shaped.rejects.length;
-        rejects.push(...shaped.rejects.slice(0, Math.max(0, 1000 - rejects.length)));
+        firstRejects.push(...shaped.rejects.slice(0, Math.max(0, 20 - firstRejects.length)));
         if (shaped.rejects.length && run.definition.onInvalidRow === 'fail') failed = true;
+        else if (shaped.rejects.length) work.insertRejects(shaped.rejects);
         run.progress({ phase, done: stage.read, total, unit: 'rows' });
         if (failed) continue; // read on to count every bad row; send nothing more
         const out = shaped.accepted.map(({ values }) => {
@@ -88,7 +91,7 @@ export async function directCopy(
         });
         if (out.length) yield out;
       }
-      if (failed) throw invalidRows(input.name, stage, rejects);
+      if (failed) throw invalidRows(input.name, stage, firstRejects);
     };
     if (run.dryRun || committed) {
       for await (const _ of batches()) void _;
@@ -97,7 +100,6 @@ export async function directCopy(
     }
     const info: CopyInfo = { stage, expected: checksum.value() };
     work.db.transaction(() => {
-      work.insertRejects(rejects);
       work.markDone(`stage:${table}:${input.name}`, stage);
       work.markDone(`match:${table}`, {
         records: stage.staged,
@@ -129,6 +131,6 @@ function invalidRows(input: string, stage: StageResult, rejects: RejectedRow[]) 
   return badRequest(
     'invalid_rows',
     `${stage.rejected} rows of input "${input}" are invalid; first: ${first.sourceKey}${first.field ? ` column "${first.field}"` : ''} value ${JSON.stringify(first.value)}: ${first.reason}. Nothing was written (set onInvalidRow: skip to leave them out)`,
-    { input, rejected: stage.rejected, rejects: rejects.slice(0, 20) },
+    { input, rejected: stage.rejected, rejects },
   );
 }
