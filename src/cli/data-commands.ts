@@ -111,11 +111,12 @@ export function registerDataCommands(program: Command): void {
     .option('--sort <sort>', 'a,-b')
     .option('--limit <n>', 'rows per page', (v) => Number(v), 20)
     .option('--cursor <cursor>', 'continue after a previous page')
+    .option('--include <relations>', 'also print the related rows of these relations (comma-separated)')
     .action(
       async (
         source: string,
         table: string,
-        opts: { where?: string; sort?: string; limit: number; cursor?: string },
+        opts: { where?: string; sort?: string; limit: number; cursor?: string; include?: string },
         command: Command,
       ) => {
         const page = await withApp(async (app) =>
@@ -124,9 +125,17 @@ export function registerDataCommands(program: Command): void {
             ...(opts.sort ? { sort: opts.sort } : {}),
             limit: opts.limit,
             ...(opts.cursor ? { cursor: opts.cursor } : {}),
+            ...(opts.include ? { include: opts.include } : {}),
           }),
         );
         print(command, page, { rows: page.rows });
+        if (!command.optsWithGlobals().json)
+          for (const [name, related] of Object.entries(page.included ?? {})) {
+            process.stdout.write(
+              `\n${name} (${related.table}, by ${related.on.column} = ${related.on.relatedColumn})${related.truncated ? ', truncated' : ''}:\n`,
+            );
+            print(command, related.rows, { rows: related.rows });
+          }
         if (!command.optsWithGlobals().json && page.next)
           process.stdout.write(`next page: --cursor ${page.next}\n`);
       },

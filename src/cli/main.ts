@@ -5,6 +5,7 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerConsolidateCommands } from './consolidate-commands.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerJobsCommands } from './jobs-commands.js';
+import { registerRelationsCommands } from './relations-commands.js';
 import { registerStartCommand } from './start-command.js';
 import { registerSyncCommands } from './sync-commands.js';
 import { registerTransferCommands } from './transfer-commands.js';
@@ -23,6 +24,7 @@ registerSyncCommands(program);
 registerJobsCommands(program);
 registerTransferCommands(program);
 registerConsolidateCommands(program);
+registerRelationsCommands(program);
 
 try {
   loadConfig();

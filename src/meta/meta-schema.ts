@@ -1,4 +1,5 @@
 import type { JobsMetaTables } from './jobs-meta-schema.js';
+import type { RelationsMetaTables } from './relations-repository.js';
 import type { SyncMetaTables } from './sync-meta-schema.js';
 
 /**
@@ -13,7 +14,7 @@ import type { SyncMetaTables } from './sync-meta-schema.js';
  * @example
  * const row = await store.db.selectFrom('users').selectAll().where('email', '=', 'ada@example.com').executeTakeFirst();
  */
-export interface MetaDatabase extends SyncMetaTables, JobsMetaTables {
+export interface MetaDatabase extends SyncMetaTables, JobsMetaTables, RelationsMetaTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { BraidError } from '../model/errors.js';
 import { ApiKeysRepository } from './api-keys-repository.js';
 import { JobsRepository } from './jobs-repository.js';
+import { RelationsRepository } from './relations-repository.js';
 import { verifySecretKey } from './key-check.js';
 import { connectPostgres, connectSqlite, isPostgresUrl, type MetaEngine } from './meta-connection.js';
 import type { MetaDatabase } from './meta-schema.js';
@@ -62,6 +63,8 @@ export interface MetaStore {
   readonly syncLeases: SyncLeasesRepository;
   /** Durable jobs (imports, consolidations...): status, lease, progress, checkpoint and log. */
   readonly jobs: JobsRepository;
+  /** Links between tables of different sources, for including related rows in reads. */
+  readonly relations: RelationsRepository;
   /** Closes the connection (pool); the store cannot be used afterwards. */
   close(): Promise<void>;
 }
@@ -127,6 +130,7 @@ export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStor
       syncEntityState: new SyncEntityStateRepository(db),
       syncLeases: new SyncLeasesRepository(db),
       jobs: new JobsRepository(db),
+      relations: new RelationsRepository(db),
       close: () => db.destroy(),
     };
   } catch (err) {

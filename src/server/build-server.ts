@@ -10,6 +10,7 @@ import { consolidationsRoutes } from './routes/consolidations-routes.js';
 import { exportsRoutes } from './routes/exports-routes.js';
 import { importsRoutes } from './routes/imports-routes.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
+import { relationsRoutes } from './routes/relations-routes.js';
 import { rowsRoutes } from './routes/rows-routes.js';
 import { sourcesRoutes } from './routes/sources-routes.js';
 import { syncsRoutes } from './routes/syncs-routes.js';
@@ -73,6 +74,7 @@ export async function buildServer(braid: BraidApp, options: ServerOptions = {}):
   rowsRoutes(app, braid.rows, braid.sources);
   syncsRoutes(app, braid.syncs);
   jobsRoutes(app, braid.jobs);
+  relationsRoutes(app, braid.relations);
   importsRoutes(app, { imports: braid.imports, files: braid.files, jobs: braid.jobs });
   exportsRoutes(app, braid.exports);
   consolidationsRoutes(app, { consolidations: braid.consolidations, jobs: braid.jobs });

@@ -38,6 +38,12 @@ export const pageSchema = {
     rows: { type: 'array', items: rowSchema },
     next: { type: ['string', 'null'], description: 'Cursor of the next page; null on the last page' },
     total: { type: 'integer', description: 'Only with count=true' },
+    included: {
+      type: 'object',
+      description:
+        'Only with include=: per relation, {kind: one|many, source, table, on: {column, relatedColumn}, rows, truncated}',
+      additionalProperties: true,
+    },
   },
   required: ['rows', 'next'],
 } as const;
@@ -55,6 +61,11 @@ export const listQuerySchema = {
     offset: { type: 'integer', minimum: 0 },
     fields: { type: 'string', description: 'Comma-separated columns to return' },
     count: { type: 'boolean', description: 'Also answer the exact total of matching rows' },
+    include: {
+      type: 'string',
+      description: 'Relations (comma-separated) whose related rows come with the page, one query each',
+    },
+    includeLimit: { type: 'integer', minimum: 1, maximum: 10000, description: 'Related rows per relation' },
   },
   additionalProperties: false,
 } as const;

@@ -13,6 +13,7 @@ import { ImportsService } from './imports-service.js';
 import { ensureDemoWorkspace } from './demo-workspace.js';
 import { createSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { SyncEngine, type EngineLogger } from '../sync/engine/index.js';
+import { RelationsService } from './relations-service.js';
 import { RowsService } from './rows-service.js';
 import { SourcesService } from './sources-service.js';
 import { SyncSupervisor } from './sync-supervisor.js';
@@ -36,6 +37,8 @@ export class BraidApp {
   readonly auth: AuthService;
   readonly sources: SourcesService;
   readonly rows: RowsService;
+  /** Links between tables of different sources; row reads include related rows through them. */
+  readonly relations: RelationsService;
   readonly builtinTables: BuiltinTablesService;
   /** Runs user transforms (sync rules; automations later). */
   readonly sandbox: Sandbox;
@@ -62,13 +65,15 @@ export class BraidApp {
   ) {
     this.auth = new AuthService(meta);
     this.sources = new SourcesService(meta.sources, config.dataDir);
-    this.rows = new RowsService(this.sources);
+    this.relations = new RelationsService(meta.relations, this.sources);
+    this.rows = new RowsService(this.sources, this.relations);
     this.builtinTables = new BuiltinTablesService(this.sources);
-    this.sources.setUsageCheck(async (id) =>
-      (await this.syncs.list())
+    this.sources.setUsageCheck(async (id) => [
+      ...(await this.syncs.list())
         .filter((sync) => sync.rule.members.some((member) => member.source === id))
         .map((sync) => `sync "${sync.name}"`),
-    );
+      ...(await this.relations.usersOf(id)),
+    ]);
     this.sandbox = createSandbox();
     // The engine logs through `this.log`, so the server can route it into its own logger later.
     const logger: EngineLogger = {

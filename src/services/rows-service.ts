@@ -4,6 +4,7 @@ import { filterParam, type Filter } from '../model/filter.js';
 import { parseSort, type RowPage, type SortTerm } from '../model/query.js';
 import { parseRowKey } from '../model/row-key.js';
 import { coerceRow, type Row } from '../model/values.js';
+import { MAX_INCLUDE_LIMIT, type IncludedRelation, type RelationsService } from './relations-service.js';
 import type { SourcesService } from './sources-service.js';
 
 /** List parameters as they arrive from a query string or the CLI (strings), before validation. */
@@ -15,6 +16,10 @@ export interface ListParams {
   offset?: string | number;
   fields?: string | string[];
   count?: boolean | string;
+  /** Relations whose related rows come with the page (comma-separated names, see relations-service). */
+  include?: string | string[];
+  /** At most this many related rows per relation (default 1,000). */
+  includeLimit?: string | number;
 }
 
 export const MAX_BULK_ROWS = 10_000;
@@ -29,9 +34,16 @@ function toInt(value: string | number | undefined, name: string): number | undef
 
 /** The row API over any table of any source: the same validation and answers for every engine. */
 export class RowsService {
-  constructor(private readonly sources: SourcesService) {}
+  constructor(
+    private readonly sources: SourcesService,
+    private readonly relations: RelationsService,
+  ) {}
 
-  async list(sourceId: string, tableName: string, params: ListParams): Promise<RowPage & { total?: number }> {
+  async list(
+    sourceId: string,
+    tableName: string,
+    params: ListParams,
+  ): Promise<RowPage & { total?: number; included?: Record<string, IncludedRelation> }> {
     const { connector, table } = await this.sources.resolveTable(sourceId, tableName);
     const filter = filterParam(params.filter);
     const sort = typeof params.sort === 'string' ? parseSort(params.sort) : params.sort;
@@ -47,10 +59,18 @@ export class RowsService {
       ...(params.cursor ? { cursor: params.cursor } : {}),
       ...(fields?.length ? { fields } : {}),
     });
+    const include =
+      typeof params.include === 'string' ? params.include.split(',').filter(Boolean) : params.include;
+    const includeLimit = toInt(params.includeLimit, 'includeLimit');
+    if (includeLimit !== undefined && (includeLimit < 1 || includeLimit > MAX_INCLUDE_LIMIT))
+      throw badRequest('invalid_includeLimit', `includeLimit must be between 1 and ${MAX_INCLUDE_LIMIT}`);
+    const included = include?.length
+      ? { included: await this.relations.include(sourceId, tableName, page.rows, include, includeLimit) }
+      : {};
     if (params.count === true || params.count === 'true') {
-      return { ...page, total: await connector.count(table, filter) };
+      return { ...page, total: await connector.count(table, filter), ...included };
     }
-    return page;
+    return { ...page, ...included };
   }
 
   async stream(

@@ -3,6 +3,7 @@ import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-sync.js';
 import * as m0003 from './0003-sync-state.js';
 import * as m0004 from './0004-jobs.js';
+import * as m0005 from './0005-relations.js';
 
 /**
  * Every metadata migration, in order. To add one: create `NNNN-what-it-does.ts` next to this file
@@ -14,4 +15,5 @@ export const META_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002-sync': m0002,
   '0003-sync-state': m0003,
   '0004-jobs': m0004,
+  '0005-relations': m0005,
 };
