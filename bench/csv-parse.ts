@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ColumnSchema } from '../src/model/schema.js';
+import { plainColumn, type ColumnSchema } from '../src/model/schema.js';
 import { cellParser } from '../src/consolidate/csv/cell-parser.js';
 import { readCsv } from '../src/consolidate/csv/csv-reader.js';
 
@@ -25,29 +25,16 @@ async function* chunks(file: Buffer): AsyncGenerator<Buffer> {
   for (let i = 0; i < file.length; i += CHUNK) yield file.subarray(i, i + CHUNK);
 }
 
-function column(name: string, type: ColumnSchema['type'], extra: Partial<ColumnSchema> = {}): ColumnSchema {
-  return {
-    name,
-    type,
-    nativeType: type,
-    nullable: true,
-    defaultValue: null,
-    autoIncrement: false,
-    generated: false,
-    ...extra,
-  };
-}
-
 /** The columns of the generated file, so the cells can be parsed as an import would. */
 const COLUMNS: ColumnSchema[] = [
-  column('id', 'integer', { nativeType: 'integer' }),
-  column('name', 'string', { maxLength: 80 }),
-  column('email', 'string', { maxLength: 255 }),
-  column('city', 'string'),
-  column('amount', 'decimal', { precision: 10, scale: 2 }),
-  column('active', 'boolean'),
-  column('created', 'date'),
-  column('note', 'text'),
+  plainColumn('id', 'integer', { nativeType: 'integer' }),
+  plainColumn('name', 'string', { maxLength: 80 }),
+  plainColumn('email', 'string', { maxLength: 255 }),
+  plainColumn('city', 'string'),
+  plainColumn('amount', 'decimal', { precision: 10, scale: 2 }),
+  plainColumn('active', 'boolean'),
+  plainColumn('created', 'date'),
+  plainColumn('note', 'text'),
 ];
 
 async function measure(label: string, file: Buffer, parseCells = false): Promise<void> {

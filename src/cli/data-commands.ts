@@ -1,16 +1,6 @@
 import type { Command } from 'commander';
-import { BraidError } from '../model/errors.js';
 import { qualifiedName } from '../model/schema.js';
-import type { BraidApp } from '../services/braid-app.js';
 import { print, withApp } from './output.js';
-
-/** Finds a source by id or by name, so people can type `crm` instead of an id. */
-async function sourceId(app: BraidApp, idOrName: string): Promise<string> {
-  const all = await app.sources.list();
-  const match = all.find((s) => s.id === idOrName) ?? all.find((s) => s.name === idOrName);
-  if (!match) throw new BraidError(404, 'not_found', `no source with id or name "${idOrName}"`);
-  return match.id;
-}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -69,7 +59,7 @@ export function registerDataCommands(program: Command): void {
     .command('test <source>')
     .description('connect to a source and report what happened')
     .action(async (source: string, _opts, command: Command) => {
-      const result = await withApp(async (app) => app.sources.test(await sourceId(app, source)));
+      const result = await withApp(async (app) => app.sources.test(await app.sources.resolveId(source)));
       print(command, result, {
         rows: [
           result.ok
@@ -86,7 +76,7 @@ export function registerDataCommands(program: Command): void {
     .option('--cached', 'use the cached schema instead of fetching it again')
     .action(async (source: string, opts: { cached?: boolean }, command: Command) => {
       const schema = await withApp(async (app) => {
-        const id = await sourceId(app, source);
+        const id = await app.sources.resolveId(source);
         return opts.cached ? app.sources.schema(id) : app.sources.refresh(id);
       });
       print(command, schema, {
@@ -120,7 +110,7 @@ export function registerDataCommands(program: Command): void {
         command: Command,
       ) => {
         const page = await withApp(async (app) =>
-          app.rows.list(await sourceId(app, source), table, {
+          app.rows.list(await app.sources.resolveId(source), table, {
             ...(opts.where ? { filter: opts.where } : {}),
             ...(opts.sort ? { sort: opts.sort } : {}),
             limit: opts.limit,
@@ -163,7 +153,7 @@ export function registerDataCommands(program: Command): void {
           bindings = named;
         }
         const result = await withApp(async (app) =>
-          app.rows.query(await sourceId(app, source), { sql, ...(bindings ? { bindings } : {}) }),
+          app.rows.query(await app.sources.resolveId(source), { sql, ...(bindings ? { bindings } : {}) }),
         );
         print(command, result, {
           rows: result.rows.length ? result.rows : [{ affectedRows: result.affectedRows ?? 0 }],

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { JOB_STATUSES, type Job, type JobStatus } from '../jobs/job.js';
 import { badRequest } from '../model/errors.js';
 import type { BraidApp } from '../services/braid-app.js';
-import { ProgressBar, progressText } from './progress-bar.js';
+import { followJob } from './follow-job.js';
+import { progressText } from './progress-bar.js';
 import { print, wantsJson, withApp } from './output.js';
 
 function summary(job: Job): Record<string, unknown> {
@@ -104,22 +105,5 @@ async function resumeHere(app: BraidApp, id: string): Promise<Job> {
   const current = await app.jobs.get(id);
   const runHere = app.jobs.handles(current.kind);
   await app.jobs.resume(id, { runHere });
-  const bar = new ProgressBar();
-  const following = new AbortController();
-  const onInterrupt = () => {
-    // Run here: stopping the queue writes `interrupted`, which ends the wait below.
-    if (runHere) void app.jobs.stop();
-    else following.abort(new Error('stopped following the job; it keeps running in another process'));
-  };
-  process.once('SIGINT', onInterrupt);
-  try {
-    const finished = await app.jobs.wait(id, {
-      onProgress: (job) => bar.update(job),
-      signal: following.signal,
-    });
-    bar.done(finished);
-    return finished;
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
-  }
+  return followJob(app, id, { runsHere: runHere });
 }

@@ -1,12 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Connector } from '../connectors/connector.js';
 import { badRequest } from '../model/errors.js';
+import type { Filter } from '../model/filter.js';
 import { encodeRowKey } from '../model/row-key.js';
 import type { TableSchema } from '../model/schema.js';
 import type { Row } from '../model/values.js';
+import { sniffFile } from './csv-import.js';
 import { readCsv } from './csv/csv-reader.js';
-import { sniffCsv } from './csv/csv-sniff.js';
 
 /** One input row with the key that names it in lineage and references, and its CSV line. */
 export interface InputRow {
@@ -22,7 +22,7 @@ export interface InputRow {
 export async function* readTableInput(
   connector: Connector,
   table: TableSchema,
-  options: { filter?: import('../model/filter.js').Filter | null; batchSize?: number },
+  options: { filter?: Filter | null; batchSize?: number },
 ): AsyncGenerator<InputRow[]> {
   const hasKey = table.primaryKey.length > 0;
   let position = 0;
@@ -71,19 +71,7 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T>
  * references from other inputs must name CSV parents by line (or the parent is a table).
  */
 export async function* readCsvInput(file: string, batchSize = 2000): AsyncGenerator<InputRow[]> {
-  const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw badRequest(
-      'file_not_found',
-      `cannot open CSV file ${JSON.stringify(file)}: ${err.code ?? err.message}`,
-      {
-        file,
-      },
-    );
-  });
-  const sample = Buffer.alloc(64 * 1024);
-  const { bytesRead } = await handle.read(sample, 0, sample.length, 0);
-  await handle.close();
-  const dialect = sniffCsv(sample.subarray(0, bytesRead));
+  const dialect = await sniffFile(file);
   let headers: string[] | null = null;
   for await (const records of readCsv(createReadStream(file), { ...dialect, batchSize })) {
     const out: InputRow[] = [];

@@ -1,38 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import type { ColumnSchema } from '../model/schema.js';
+import { plainColumn } from '../model/schema.js';
 import { RowChecksum, canonical } from './target-checksum.js';
 
-function column(name: string, type: ColumnSchema['type']): ColumnSchema {
-  return {
-    name,
-    type,
-    nativeType: '',
-    nullable: true,
-    defaultValue: null,
-    autoIncrement: false,
-    generated: false,
-  };
-}
-
 const columns = [
-  column('id', 'bigint'),
-  column('amount', 'decimal'),
-  column('at', 'datetimetz'),
-  column('doc', 'json'),
+  plainColumn('id', 'bigint'),
+  plainColumn('amount', 'decimal'),
+  plainColumn('at', 'datetimetz'),
+  plainColumn('doc', 'json'),
 ];
 
 describe('target checksum', () => {
   it('a value and its read-back form from any engine agree', () => {
-    expect(canonical(column('d', 'decimal'), '1.50')).toBe(canonical(column('d', 'decimal'), '1.5'));
-    expect(canonical(column('d', 'decimal'), '-0.00')).toBe(canonical(column('d', 'decimal'), '0'));
-    expect(canonical(column('d', 'decimal'), '007.10')).toBe('7.1');
-    expect(canonical(column('t', 'datetimetz'), '2026-01-01T10:00:00.000000Z')).toBe('2026-01-01T10:00:00Z');
-    expect(canonical(column('t', 'datetime'), '2026-01-01 10:00:00.120')).toBe('2026-01-01T10:00:00.12');
-    expect(canonical(column('j', 'json'), '{"b":1,"a":[2]}')).toBe(
-      canonical(column('j', 'json'), { a: [2], b: 1 }),
+    expect(canonical(plainColumn('d', 'decimal'), '1.50')).toBe(
+      canonical(plainColumn('d', 'decimal'), '1.5'),
     );
-    expect(canonical(column('b', 'boolean'), 1)).toBe(canonical(column('b', 'boolean'), true));
-    expect(canonical(column('s', 'string'), null)).not.toBe(canonical(column('s', 'string'), ''));
+    expect(canonical(plainColumn('d', 'decimal'), '-0.00')).toBe(canonical(plainColumn('d', 'decimal'), '0'));
+    expect(canonical(plainColumn('d', 'decimal'), '007.10')).toBe('7.1');
+    expect(canonical(plainColumn('t', 'datetimetz'), '2026-01-01T10:00:00.000000Z')).toBe(
+      '2026-01-01T10:00:00Z',
+    );
+    expect(canonical(plainColumn('t', 'datetime'), '2026-01-01 10:00:00.120')).toBe('2026-01-01T10:00:00.12');
+    expect(canonical(plainColumn('j', 'json'), '{"b":1,"a":[2]}')).toBe(
+      canonical(plainColumn('j', 'json'), { a: [2], b: 1 }),
+    );
+    expect(canonical(plainColumn('b', 'boolean'), 1)).toBe(canonical(plainColumn('b', 'boolean'), true));
+    expect(canonical(plainColumn('s', 'string'), null)).not.toBe(canonical(plainColumn('s', 'string'), ''));
   });
 
   it('does not depend on row order, and counts a duplicated row', () => {

@@ -1,9 +1,10 @@
 import { BraidError, badRequest } from '../model/errors.js';
-import type {
-  ColumnDefinition,
-  ColumnSchema,
-  TableDefinition as CreateDefinition,
-  TableSchema,
+import {
+  plainColumn,
+  type ColumnDefinition,
+  type ColumnSchema,
+  type TableDefinition as CreateDefinition,
+  type TableSchema,
 } from '../model/schema.js';
 import type { InputDefinition, TableDefinition } from './consolidation-definition.js';
 
@@ -47,19 +48,16 @@ export function typeNarrowing(from: ColumnSchema, to: ColumnSchema): string | nu
 
 /** A column schema for a column that exists only in a definition (plans before creation). */
 export function schemaOfDefinition(column: ColumnDefinition): ColumnSchema {
-  return {
-    name: column.name,
-    type: column.type,
+  return plainColumn(column.name, column.type, {
     nativeType: '',
     nullable: column.nullable ?? true,
     defaultValue: column.defaultValue === undefined ? null : String(column.defaultValue),
     autoIncrement: column.autoIncrement ?? false,
-    generated: false,
     ...(column.maxLength !== undefined ? { maxLength: column.maxLength } : {}),
     ...(column.precision !== undefined ? { precision: column.precision } : {}),
     ...(column.scale !== undefined ? { scale: column.scale } : {}),
     ...(column.enumValues ? { enumValues: column.enumValues } : {}),
-  };
+  });
 }
 
 export interface InputColumns {
@@ -229,15 +227,7 @@ function derivedColumn(table: string, name: string, inputs: InputColumns[]): Omi
 }
 
 function textColumn(name: string): ColumnSchema {
-  return {
-    name,
-    type: 'text',
-    nativeType: 'csv',
-    nullable: true,
-    defaultValue: null,
-    autoIncrement: false,
-    generated: false,
-  };
+  return plainColumn(name, 'text', { nativeType: 'csv' });
 }
 
 /** Where the engine stores a created column's type differently from the portable type asked for. */

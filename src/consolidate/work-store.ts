@@ -88,9 +88,7 @@ export class WorkStore {
   step<T>(step: string, work: () => T, info?: (result: T) => unknown): T {
     return this.db.transaction(() => {
       const result = work();
-      this.db
-        .prepare('insert into steps (name, done_at, info) values (?, ?, ?)')
-        .run(step, new Date().toISOString(), info ? JSON.stringify(info(result)) : null);
+      this.markDone(step, info ? info(result) : undefined);
       return result;
     })();
   }
@@ -104,9 +102,7 @@ export class WorkStore {
   }
 
   commit(step: string, info?: unknown): void {
-    this.db
-      .prepare('insert into steps (name, done_at, info) values (?, ?, ?)')
-      .run(step, new Date().toISOString(), info === undefined ? null : JSON.stringify(info));
+    this.markDone(step, info);
     this.db.exec('commit');
   }
 

@@ -120,3 +120,25 @@ export function qualifiedName(
 export function findColumn(table: TableSchema, name: string): ColumnSchema | undefined {
   return table.columns.find((c) => c.name === name);
 }
+
+/**
+ * A column schema with the defaults of a plain nullable column (no default, not generated), the
+ * native type named after the portable one unless `extra` says otherwise. For columns that exist
+ * only in a definition (a table still to be created) and for tests.
+ */
+export function plainColumn(
+  name: string,
+  type: PortableType,
+  extra: Partial<ColumnSchema> = {},
+): ColumnSchema {
+  return {
+    name,
+    type,
+    nativeType: type,
+    nullable: true,
+    defaultValue: null,
+    autoIncrement: false,
+    generated: false,
+    ...extra,
+  };
+}

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { tableLocation } from '../connectors/table-location.js';
 import { importCsv, sniffFile, type CsvImportResult, type ImportMode } from '../consolidate/csv-import.js';
@@ -138,8 +138,7 @@ export class ImportsService {
       }
       const { table } = await this.deps.sources.resolveTable(params.source, params.table);
       const rejectsFile = params.mode === 'skip_bad_rows' ? this.rejectsFileOf(ctx.job.id) : undefined;
-      if (rejectsFile)
-        await import('node:fs/promises').then((fs) => fs.mkdir(this.deps.rejectsDir, { recursive: true }));
+      if (rejectsFile) await mkdir(this.deps.rejectsDir, { recursive: true });
       const result = await importCsv({
         file: params.file,
         connector,

@@ -1,20 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMetaStore } from '../../src/meta/meta-store.js';
-
-const BIN = path.resolve('bin/braid.mjs');
-
-function braid(dataDir: string, args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    env: { ...process.env, BRAID_DATA_DIR: dataDir },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { braid } from './run-braid.js';
 
 describe('braid jobs', () => {
   let dataDir: string;

@@ -1,20 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const BIN = path.resolve('bin/braid.mjs');
-
-function braid(dataDir: string, args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    env: { ...process.env, BRAID_DATA_DIR: dataDir, BRAID_DEMO: '0' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { braid } from './run-braid.js';
 
 describe('braid relations and rows list --include', () => {
   let dataDir: string;

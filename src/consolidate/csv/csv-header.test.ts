@@ -1,32 +1,18 @@
 import { describe, it, expect } from 'vitest';
 import { BraidError } from '../../model/errors.js';
-import type { ColumnSchema, TableSchema } from '../../model/schema.js';
+import { plainColumn, type ColumnSchema, type TableSchema } from '../../model/schema.js';
 import { mapHeaders, normalizeHeaderName } from './csv-header.js';
-
-/** A column with the defaults of a plain nullable column, for tests. */
-function col(name: string, type: ColumnSchema['type'], extra: Partial<ColumnSchema> = {}): ColumnSchema {
-  return {
-    name,
-    type,
-    nativeType: type,
-    nullable: true,
-    defaultValue: null,
-    autoIncrement: false,
-    generated: false,
-    ...extra,
-  };
-}
 
 function table(name: string, columns: ColumnSchema[]): TableSchema {
   return { schema: null, name, kind: 'table', columns, primaryKey: [], foreignKeys: [], uniqueIndexes: [] };
 }
 
 const users = table('users', [
-  col('id', 'integer', { nullable: false, autoIncrement: true }),
-  col('email', 'string', { nullable: false }),
-  col('full_name', 'string'),
-  col('created_at', 'datetimetz', { nullable: false, defaultValue: 'now()' }),
-  col('name_upper', 'string', { generated: true }),
+  plainColumn('id', 'integer', { nullable: false, autoIncrement: true }),
+  plainColumn('email', 'string', { nullable: false }),
+  plainColumn('full_name', 'string'),
+  plainColumn('created_at', 'datetimetz', { nullable: false, defaultValue: 'now()' }),
+  plainColumn('name_upper', 'string', { generated: true }),
 ]);
 
 function failure(fn: () => unknown): BraidError {
@@ -137,7 +123,7 @@ describe('mapHeaders', () => {
   });
 
   it('csv_ambiguous_header when a loose name fits several columns', () => {
-    const t = table('t', [col('E_mail', 'string'), col('e_mail', 'string')]);
+    const t = table('t', [plainColumn('E_mail', 'string'), plainColumn('e_mail', 'string')]);
     expect(failure(() => mapHeaders(['E-MAIL'], t)).code).toBe('csv_ambiguous_header');
   });
 });
