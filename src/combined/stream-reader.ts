@@ -209,13 +209,14 @@ export class StreamReader {
     );
     const out: Emitted[] = [];
     const driverPk = table.members[driver]!.table.primaryKey;
+    const orders = others.map((m) => byPrimaryKey(table, m.index));
     for (const [i, driverRow] of driverRows.entries()) {
       const key = keys[i]!;
       const memberRows: (Row | null)[] = table.members.map(() => null);
       memberRows[driver] = driverRow;
       others.forEach((m, j) => {
         const rows = partners[j]!.get(key);
-        memberRows[m.index] = rows ? rows.sort(byPrimaryKey(table, m.index))[0]! : null;
+        memberRows[m.index] = rows ? (rows.length > 1 ? rows.sort(orders[j]) : rows)[0]! : null;
       });
       if (this.plan.absent.some((m) => memberRows[m])) continue;
       if (this.plan.present.some((m) => !memberRows[m])) continue;
