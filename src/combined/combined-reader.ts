@@ -76,18 +76,26 @@ function prepare(table: CombinedTable, filter: Filter | undefined, sortTerms: So
   return { ctx, plans };
 }
 
-/** The k-way merge of the streams (each already in order): the combined order. */
+/**
+ * The k-way merge of the streams (each already in order): the combined order. A stream with a
+ * lower bound is read only once that bound is the smallest head (see StreamReader.lowerBound).
+ */
 async function* merged(ctx: ReadContext, plans: StreamPlan[], resume: ResumePoint | null, chunk: number) {
   const readers = plans.map((plan) => new StreamReader(ctx, plan, resume, chunk));
-  const heads = await Promise.all(readers.map((r) => r.peek()));
+  const read = readers.map((r) => r.lowerBound() === null);
+  const heads: (Emitted | ResumePoint | null)[] = await Promise.all(
+    readers.map((r, i) => (read[i] ? r.peek() : r.lowerBound())),
+  );
   for (;;) {
     let best = -1;
     heads.forEach((head, i) => {
       if (head && (best < 0 || compareEmitted(ctx, head, heads[best]!) < 0)) best = i;
     });
     if (best < 0) return;
-    yield readers[best]!.take();
-    heads[best] = await readers[best]!.peek();
+    const reader = readers[best]!;
+    if (read[best]) yield reader.take();
+    read[best] = true;
+    heads[best] = await reader.peek();
   }
 }
 

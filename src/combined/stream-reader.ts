@@ -89,6 +89,17 @@ export class StreamReader {
     return this.buffer.shift()!;
   }
 
+  /**
+   * A point no row of this stream sorts before, known without reading, or null. Only a stream whose
+   * every sort value is NULL has one (all its rows tie on the sort); the merge then reads it only
+   * when that point would come next, so a stream of rows missing the sorted member (or, unsorted,
+   * a later stream) costs nothing until the page reaches it.
+   */
+  lowerBound(): ResumePoint | null {
+    if (!this.plan.sort || this.plan.sort.some((t) => t.column !== null)) return null;
+    return { sortValues: this.plan.sort.map(() => null), stream: this.plan.index, driverKey: [] };
+  }
+
   private async start(): Promise<void> {
     this.started = true;
     const parts: Filter[] = [...this.plan.pushed];
