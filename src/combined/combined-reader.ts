@@ -172,12 +172,7 @@ export async function listCombinedRows(table: CombinedTable, query: CombinedQuer
   const resume = query.cursor ? decodeCursor(ctx, plans, query.cursor) : null;
   const taken: Emitted[] = [];
   let skipped = 0;
-  for await (const emitted of merged(
-    ctx,
-    plans,
-    resume,
-    Math.min(Math.max(limit + offset + 1, 50), 10_000),
-  )) {
+  for await (const emitted of merged(ctx, plans, resume, limit + offset + 1)) {
     if (skipped < offset) {
       skipped++;
       continue;

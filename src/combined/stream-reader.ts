@@ -33,7 +33,8 @@ export interface ReadContext {
   filter: Filter | undefined;
   sort: (SortTerm & { type: PortableType })[];
   /** Semi-join filters already turned into driver filters, by member and filter (shared by streams). */
-  dynamicCache: Map<string, Promise<Filter | null>>;
+  /** Semi-join reads by member and filter (rows by entity key, null when too many), shared by streams. */
+  dynamicCache: Map<string, Promise<Map<string, Row[]> | null>>;
   /** Types of each stream's driver primary key, for the last tie-break. */
   keyTypes: PortableType[][];
 }
@@ -43,6 +44,17 @@ export const MAX_IN_MEMORY_SORT = 100_000;
 /** Keys a semi-join filter may carry to the driver; more and it is checked on the joined rows. */
 export const MAX_SEMI_JOIN_KEYS = 10_000;
 const MAX_CHUNK = 10_000;
+
+/**
+ * Driver rows to read first for a page of `pageSize`: more when rows will be dropped (entities
+ * that must lack a member: most of them have it; entities that must have one: some lack it), so
+ * that one round trip usually fills the page.
+ */
+function firstChunk(plan: StreamPlan, pageSize: number): number {
+  if (plan.absent.length > 0) return pageSize * 4;
+  if (plan.present.length > 0 || plan.dynamic.length > 0) return Math.ceil(pageSize * 1.5) + 10;
+  return pageSize;
+}
 
 /** Orders two emitted rows: user sort terms, then stream, then the driver's primary key. */
 export function compareEmitted(ctx: ReadContext, a: ResumePoint, b: ResumePoint): number {
@@ -70,14 +82,18 @@ export class StreamReader {
   private done = false;
   private started = false;
   private driverFilter: Filter | undefined;
+  private chunk: number;
+  /** Rows of members fetched for a semi-join, by entity key: they are those members' partner rows. */
+  private readonly semiJoinRows = new Map<number, Map<string, Row[]>>();
 
   constructor(
     private readonly ctx: ReadContext,
     private readonly plan: StreamPlan,
     private readonly resume: ResumePoint | null,
-    private chunk: number,
+    pageSize: number,
   ) {
     if (plan.empty) this.done = true;
+    this.chunk = Math.min(firstChunk(plan, pageSize), MAX_CHUNK);
   }
 
   async peek(): Promise<Emitted | null> {
@@ -131,9 +147,12 @@ export class StreamReader {
     return keysetAfter(sort, at.sortValues, at.stream > this.plan.index);
   }
 
-  /** The driver filter keeping the entities whose member `member` passes `filter` (Trino's dynamic filter). */
-  private semiJoin(member: number, filter: Filter): Promise<Filter | null> {
-    const cacheKey = JSON.stringify([this.plan.driver, member, filter]);
+  /**
+   * The driver filter keeping the entities whose member `member` passes `filter` (Trino's dynamic
+   * filtering). The member's rows read for it are kept: they are its partner rows for this stream.
+   */
+  private async semiJoin(member: number, filter: Filter): Promise<Filter | null> {
+    const cacheKey = JSON.stringify([member, filter]);
     let cached = this.ctx.dynamicCache.get(cacheKey);
     if (!cached) {
       cached = (async () => {
@@ -141,16 +160,25 @@ export class StreamReader {
         const target = table.members[member]!;
         const page = await target.connector.select(target.table, {
           filter,
-          fields: [...new Set([...target.table.primaryKey, ...keying.keyColumns(member)])],
+          fields: memberFields(table, member),
           limit: MAX_SEMI_JOIN_KEYS,
         });
         if (page.next) return null;
-        const keys = [...new Set(await keying.keysOf(member, page.rows))];
-        return keying.filterFor(this.plan.driver, keys);
+        const keys = await keying.keysOf(member, page.rows);
+        const rows = new Map<string, Row[]>();
+        page.rows.forEach((row, i) => {
+          const list = rows.get(keys[i]!);
+          if (list) list.push(row);
+          else rows.set(keys[i]!, [row]);
+        });
+        return rows;
       })();
       this.ctx.dynamicCache.set(cacheKey, cached);
     }
-    return cached;
+    const rows = await cached;
+    if (!rows) return null;
+    this.semiJoinRows.set(member, rows);
+    return this.ctx.keying.filterFor(this.plan.driver, [...rows.keys()]);
   }
 
   private async fill(): Promise<void> {
@@ -212,6 +240,8 @@ export class StreamReader {
     const others = table.members.filter((m) => m.index !== driver);
     const partners = await Promise.all(
       others.map((m) => {
+        const known = this.semiJoinRows.get(m.index);
+        if (known) return known;
         const dynamic = this.plan.absent.includes(m.index)
           ? undefined
           : this.plan.dynamic.find((d) => d.member === m.index)?.filter;
