@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { runCombined } from './combined.js';
 import { runConsolidateCopy } from './consolidate-copy.js';
 import { runConsolidateDedup } from './consolidate-dedup.js';
 import { runCsvImport } from './csv-import.js';
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   copy: runConsolidateCopy,
   'csv-import': runCsvImport,
   'consolidate-dedup': runConsolidateDedup,
+  combined: runCombined,
 };
 
 function table(rows: string[][]): string {
