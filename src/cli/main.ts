@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { BraidError } from '../model/errors.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerCombinedCommands } from './combined-commands.js';
+import { registerCombinedMaterializeCommands } from './combined-materialize-commands.js';
 import { registerConsolidateCommands } from './consolidate-commands.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerJobsCommands } from './jobs-commands.js';
@@ -25,6 +27,9 @@ registerJobsCommands(program);
 registerTransferCommands(program);
 registerConsolidateCommands(program);
 registerRelationsCommands(program);
+registerCombinedCommands(program);
+// After registerCombinedCommands: it adds its subcommands to the `combined` command made there.
+registerCombinedMaterializeCommands(program);
 
 try {
   loadConfig();

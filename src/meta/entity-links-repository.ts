@@ -4,6 +4,9 @@ import { BraidError } from '../model/errors.js';
 import { isUniqueViolation, isoNow } from './db-errors.js';
 import type { MetaDatabase } from './meta-schema.js';
 
+/** Values per `in` query of the batched lookups. */
+const IN_CHUNK = 1000;
+
 /** A member row's primary key, `{column: wire value}`. */
 export type MemberKey = Record<string, unknown>;
 
@@ -161,6 +164,49 @@ export class EntityLinksRepository {
       const last = rows[rows.length - 1]!;
       after = { member: last.member, memberKey: last.member_key };
     }
+  }
+
+  /**
+   * Links of many member rows of one member, by their stored member-key text (`memberKeyText`):
+   * one `in` query per 1,000 keys, so a page of a combined table costs one round trip, not one per row.
+   */
+  async linksByMemberKeys(
+    syncId: string,
+    member: number,
+    memberKeyTexts: string[],
+  ): Promise<{ entityId: string; memberKey: string }[]> {
+    return this.linksWhere(syncId, member, 'member_key', memberKeyTexts);
+  }
+
+  /** The rows of one member linked to these entities, batched like `linksByMemberKeys`. */
+  async linksByEntities(
+    syncId: string,
+    member: number,
+    entityIds: string[],
+  ): Promise<{ entityId: string; memberKey: string }[]> {
+    return this.linksWhere(syncId, member, 'entity_id', entityIds);
+  }
+
+  private async linksWhere(
+    syncId: string,
+    member: number,
+    column: 'member_key' | 'entity_id',
+    values: string[],
+  ): Promise<{ entityId: string; memberKey: string }[]> {
+    const distinct = [...new Set(values)];
+    const found: { entityId: string; memberKey: string }[] = [];
+    // Chunked: SQLite binds at most 32,766 parameters and PostgreSQL 65,535 per statement.
+    for (let at = 0; at < distinct.length; at += IN_CHUNK) {
+      const rows = await this.db
+        .selectFrom('sync_entity_links')
+        .select(['entity_id', 'member_key'])
+        .where('sync_id', '=', syncId)
+        .where('member', '=', member)
+        .where(column, 'in', distinct.slice(at, at + IN_CHUNK))
+        .execute();
+      for (const row of rows) found.push({ entityId: row.entity_id, memberKey: row.member_key });
+    }
+    return found;
   }
 
   /** Removes a member row's link (the row was deleted); answers whether it was linked. */

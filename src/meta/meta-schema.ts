@@ -1,3 +1,5 @@
+import type { CombinedMaterializationsMetaTables } from './combined-materializations-repository.js';
+import type { CombinedMetaTables } from './combined-tables-repository.js';
 import type { JobsMetaTables } from './jobs-meta-schema.js';
 import type { RelationsMetaTables } from './relations-repository.js';
 import type { SyncMetaTables } from './sync-meta-schema.js';
@@ -14,7 +16,13 @@ import type { SyncMetaTables } from './sync-meta-schema.js';
  * @example
  * const row = await store.db.selectFrom('users').selectAll().where('email', '=', 'ada@example.com').executeTakeFirst();
  */
-export interface MetaDatabase extends SyncMetaTables, JobsMetaTables, RelationsMetaTables {
+export interface MetaDatabase
+  extends
+    SyncMetaTables,
+    JobsMetaTables,
+    RelationsMetaTables,
+    CombinedMetaTables,
+    CombinedMaterializationsMetaTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { BraidError } from '../model/errors.js';
 import { ApiKeysRepository } from './api-keys-repository.js';
+import { CombinedMaterializationsRepository } from './combined-materializations-repository.js';
+import { CombinedTablesRepository } from './combined-tables-repository.js';
 import { JobsRepository } from './jobs-repository.js';
 import { RelationsRepository } from './relations-repository.js';
 import { verifySecretKey } from './key-check.js';
@@ -65,6 +67,10 @@ export interface MetaStore {
   readonly jobs: JobsRepository;
   /** Links between tables of different sources, for including related rows in reads. */
   readonly relations: RelationsRepository;
+  /** Combined-table definitions (one virtual table over tables of several sources). */
+  readonly combinedTables: CombinedTablesRepository;
+  /** Where combined tables are materialized, and the sync rules keeping those tables current. */
+  readonly combinedMaterializations: CombinedMaterializationsRepository;
   /** Closes the connection (pool); the store cannot be used afterwards. */
   close(): Promise<void>;
 }
@@ -131,6 +137,8 @@ export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStor
       syncLeases: new SyncLeasesRepository(db),
       jobs: new JobsRepository(db),
       relations: new RelationsRepository(db),
+      combinedTables: new CombinedTablesRepository(db),
+      combinedMaterializations: new CombinedMaterializationsRepository(db),
       close: () => db.destroy(),
     };
   } catch (err) {

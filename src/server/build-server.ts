@@ -6,6 +6,8 @@ import { installAuth } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { builtinRoutes } from './routes/builtin-routes.js';
+import { combinedMaterializeRoutes } from './routes/combined-materialize-routes.js';
+import { combinedRoutes } from './routes/combined-routes.js';
 import { consolidationsRoutes } from './routes/consolidations-routes.js';
 import { exportsRoutes } from './routes/exports-routes.js';
 import { importsRoutes } from './routes/imports-routes.js';
@@ -75,6 +77,8 @@ export async function buildServer(braid: BraidApp, options: ServerOptions = {}):
   syncsRoutes(app, braid.syncs);
   jobsRoutes(app, braid.jobs);
   relationsRoutes(app, braid.relations);
+  combinedRoutes(app, braid.combined);
+  combinedMaterializeRoutes(app, braid.combinedMaterializations);
   importsRoutes(app, { imports: braid.imports, files: braid.files, jobs: braid.jobs });
   exportsRoutes(app, braid.exports);
   consolidationsRoutes(app, { consolidations: braid.consolidations, jobs: braid.jobs });

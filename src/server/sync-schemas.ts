@@ -54,6 +54,11 @@ const syncMember = {
       additionalProperties: fieldMapping,
     },
     capture: { ...captureChoice, description: "This member's capture, overriding the rule's" },
+    receivesInserts: {
+      anyOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'integer', minimum: 0 } }],
+      description:
+        'With inserts "create": rows inserted in which members are created here (true: all; false: none; or member indexes)',
+    },
   },
   required: ['source', 'table', 'match', 'fields'],
   additionalProperties: false,

@@ -6,6 +6,8 @@ import { JobQueue } from '../jobs/job-queue.js';
 import { openMetaStore, type MetaStore } from '../meta/index.js';
 import { AuthService, type User } from './auth-service.js';
 import { BuiltinTablesService } from './builtin-tables-service.js';
+import { CombinedMaterializations } from './combined-materializations.js';
+import { CombinedService } from './combined-service.js';
 import { ConsolidationsService } from './consolidations-service.js';
 import { ExportsService } from './exports-service.js';
 import { FileAccess } from './file-access.js';
@@ -44,6 +46,10 @@ export class BraidApp {
   readonly sandbox: Sandbox;
   readonly syncEngine: SyncEngine;
   readonly syncs: SyncsService;
+  /** Combined tables: one virtual table over tables of several sources, read and edited as one. */
+  readonly combined: CombinedService;
+  /** Combined tables materialized into a real table, kept current by a generated sync rule. */
+  readonly combinedMaterializations: CombinedMaterializations;
   /** Set once `runSyncs` was called: this process then runs syncs (the server, a worker). */
   private supervisor: SyncSupervisor | null = null;
   /**
@@ -73,6 +79,7 @@ export class BraidApp {
         .filter((sync) => sync.rule.members.some((member) => member.source === id))
         .map((sync) => `sync "${sync.name}"`),
       ...(await this.relations.usersOf(id)),
+      ...(await this.combined.usersOf(id)),
     ]);
     this.sandbox = createSandbox();
     // The engine logs through `this.log`, so the server can route it into its own logger later.
@@ -116,6 +123,14 @@ export class BraidApp {
       sandbox: this.sandbox,
       supervisor: () => this.supervisor,
       jobs: this.jobs,
+    });
+    this.combined = new CombinedService({ store: meta, sources: this.sources, sandbox: this.sandbox });
+    this.combinedMaterializations = new CombinedMaterializations({
+      store: meta,
+      sources: this.sources,
+      combined: this.combined,
+      syncs: this.syncs,
+      sandbox: this.sandbox,
     });
   }
 

@@ -24,12 +24,36 @@ export interface ListParams {
 
 export const MAX_BULK_ROWS = 10_000;
 
-function toInt(value: string | number | undefined, name: string): number | undefined {
+export function toInt(value: string | number | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n))
     throw badRequest(`invalid_${name}`, `${name} must be an integer`, { [name]: value });
   return n;
+}
+
+/** The page parameters every row listing shares (table rows, combined rows), parsed and checked. */
+export function pageParams(params: Omit<ListParams, 'include' | 'includeLimit' | 'count'>): {
+  filter?: Filter;
+  sort?: SortTerm[];
+  limit?: number;
+  offset?: number;
+  cursor?: string;
+  fields?: string[];
+} {
+  const filter = filterParam(params.filter);
+  const sort = typeof params.sort === 'string' ? parseSort(params.sort) : params.sort;
+  const fields = typeof params.fields === 'string' ? params.fields.split(',').filter(Boolean) : params.fields;
+  const limit = toInt(params.limit, 'limit');
+  const offset = toInt(params.offset, 'offset');
+  return {
+    ...(filter ? { filter } : {}),
+    ...(sort ? { sort } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+    ...(offset !== undefined ? { offset } : {}),
+    ...(params.cursor ? { cursor: params.cursor } : {}),
+    ...(fields?.length ? { fields } : {}),
+  };
 }
 
 /** The row API over any table of any source: the same validation and answers for every engine. */
@@ -45,20 +69,8 @@ export class RowsService {
     params: ListParams,
   ): Promise<RowPage & { total?: number; included?: Record<string, IncludedRelation> }> {
     const { connector, table } = await this.sources.resolveTable(sourceId, tableName);
-    const filter = filterParam(params.filter);
-    const sort = typeof params.sort === 'string' ? parseSort(params.sort) : params.sort;
-    const fields =
-      typeof params.fields === 'string' ? params.fields.split(',').filter(Boolean) : params.fields;
-    const limit = toInt(params.limit, 'limit');
-    const offset = toInt(params.offset, 'offset');
-    const page = await connector.select(table, {
-      ...(filter ? { filter } : {}),
-      ...(sort ? { sort } : {}),
-      ...(limit !== undefined ? { limit } : {}),
-      ...(offset !== undefined ? { offset } : {}),
-      ...(params.cursor ? { cursor: params.cursor } : {}),
-      ...(fields?.length ? { fields } : {}),
-    });
+    const query = pageParams(params);
+    const page = await connector.select(table, query);
     const include =
       typeof params.include === 'string' ? params.include.split(',').filter(Boolean) : params.include;
     const includeLimit = toInt(params.includeLimit, 'includeLimit');
@@ -68,7 +80,7 @@ export class RowsService {
       ? { included: await this.relations.include(sourceId, tableName, page.rows, include, includeLimit) }
       : {};
     if (params.count === true || params.count === 'true') {
-      return { ...page, total: await connector.count(table, filter), ...included };
+      return { ...page, total: await connector.count(table, query.filter), ...included };
     }
     return { ...page, ...included };
   }

@@ -120,6 +120,14 @@ export class SourcesService {
     return record;
   }
 
+  /**
+   * A source's whole config, secrets included, for the layers that open their own connections to
+   * it (change capture); the built-in source's too, which has no row in the store.
+   */
+  async configOf(id: string): Promise<SourceRecord['config']> {
+    return (await this.record(id)).config;
+  }
+
   view(record: SourceRecord): SourceView {
     const isBuiltin = record.id === BUILTIN_SOURCE_ID;
     return {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BraidError } from '../model/errors.js';
 import { createSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { CRM_TABLE, INVOICING_TABLE, ISSUE_EXAMPLE } from '../../test/sync/use-case-tables.js';
-import { canonicalFields, parseSyncRule, priorityOrder } from './sync-rule.js';
+import { canonicalFields, parseSyncRule, priorityOrder, receivesInsertsFrom } from './sync-rule.js';
 import { validateSyncRule } from './sync-rule-validation.js';
 
 let sandbox: Sandbox;
@@ -92,6 +92,24 @@ describe('sync rules', () => {
     body.members[0].capture = 'wal';
     expect(problems(await refusal(body))).toEqual([
       'members[0].capture: must be one of "auto", "logical", "binlog", "triggers", "polling"',
+    ]);
+  });
+
+  it("takes a member's receivesInserts (boolean or member indexes), and refuses other values by path", async () => {
+    const body: Record<string, any> = { ...example(), inserts: 'create' };
+    body.members[0].receivesInserts = [1, 1];
+    body.members[1].receivesInserts = false;
+    const rule = parseSyncRule(body);
+    expect(rule.members.map((m) => m.receivesInserts)).toEqual([[1], false]);
+    expect(receivesInsertsFrom(rule.members[0]!, 1)).toBe(true);
+    expect(receivesInsertsFrom(rule.members[1]!, 0)).toBe(false);
+    expect(receivesInsertsFrom({}, 0)).toBe(true);
+    expect('receivesInserts' in parseSyncRule(example()).members[0]!).toBe(false);
+    body.members[0].receivesInserts = [2];
+    body.members[1].receivesInserts = 'yes';
+    expect(problems(await refusal(body))).toEqual([
+      'members[0].receivesInserts: must be true, false or a list of member indexes',
+      'members[1].receivesInserts: must be true, false or a list of member indexes',
     ]);
   });
 

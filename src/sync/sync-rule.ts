@@ -34,6 +34,13 @@ export interface SyncMember {
   fields: Record<string, FieldMapping>;
   /** This member's capture, overriding the rule's `capture` (absent: the rule's applies). */
   capture?: CaptureChoice;
+  /**
+   * With `inserts: "create"`: whether rows inserted in other members are created here. Absent or
+   * `true`: from every member; `false`: never; a list of member indexes: only rows inserted in
+   * those members (a materialized combined table sends its inserts to some members, while rows
+   * inserted in a member reach the materialized table only).
+   */
+  receivesInserts?: boolean | number[];
 }
 
 /**
@@ -58,7 +65,9 @@ export interface SyncMember {
  * deletes the linked rows too), and `conflict.order` entries may be a member index (a number) as well
  * as a source id, for rules with two tables of one source. A member may carry its own `capture`
  * (same values as the rule's; the member's wins), e.g. `"triggers"` for one table of a rule left on
- * `"auto"` whose server allows no log-based capture for it. Defaults: `normalize` `[]`, `conflict`
+ * `"auto"` whose server allows no log-based capture for it. With `inserts: "create"`, a member's
+ * `receivesInserts` limits which members' inserted rows are created in it (`false`: none; a list of
+ * member indexes: those members' only; default `true`: all). Defaults: `normalize` `[]`, `conflict`
  * `{"policy": "priority"}` in member order, `capture` `"auto"`, `reconcile` `"dry-run"`.
  */
 export interface SyncRule {
@@ -150,12 +159,30 @@ function parseField(problems: RuleProblems, path: string, input: unknown): Field
   return field;
 }
 
-function parseMember(problems: RuleProblems, path: string, input: unknown): SyncMember | undefined {
+function parseReceivesInserts(
+  problems: RuleProblems,
+  path: string,
+  input: unknown,
+  memberCount: number,
+): SyncMember['receivesInserts'] {
+  if (typeof input === 'boolean') return input;
+  const index = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < memberCount;
+  if (Array.isArray(input) && input.every(index)) return [...new Set(input as number[])];
+  problems.add(path, 'must be true, false or a list of member indexes');
+  return undefined;
+}
+
+function parseMember(
+  problems: RuleProblems,
+  path: string,
+  input: unknown,
+  memberCount: number,
+): SyncMember | undefined {
   if (!isObject(input)) {
     problems.add(path, 'must be an object with source, table, match and fields');
     return undefined;
   }
-  unknownKeys(problems, path, input, ['source', 'table', 'match', 'fields', 'capture']);
+  unknownKeys(problems, path, input, ['source', 'table', 'match', 'fields', 'capture', 'receivesInserts']);
   const capture =
     input.capture === undefined
       ? undefined
@@ -196,6 +223,15 @@ function parseMember(problems: RuleProblems, path: string, input: unknown): Sync
   if (!match || !nonEmptyString(input.source) || !nonEmptyString(input.table)) return undefined;
   const member: SyncMember = { source: input.source, table: input.table, match, fields };
   if (capture !== undefined) member.capture = capture;
+  if (input.receivesInserts !== undefined) {
+    const receives = parseReceivesInserts(
+      problems,
+      `${path}.receivesInserts`,
+      input.receivesInserts,
+      memberCount,
+    );
+    if (receives !== undefined) member.receivesInserts = receives;
+  }
   return member;
 }
 
@@ -247,8 +283,9 @@ export function parseSyncRule(input: unknown): SyncRule {
   if (!Array.isArray(input.members)) {
     problems.add('members', 'must be a list of at least two members');
   } else {
-    input.members.forEach((m, i) => {
-      const member = parseMember(problems, `members[${i}]`, m);
+    const list: unknown[] = input.members;
+    list.forEach((m, i) => {
+      const member = parseMember(problems, `members[${i}]`, m, list.length);
       if (member) members.push(member);
     });
     if (input.members.length < 2) problems.add('members', 'a sync needs at least two members');
@@ -265,6 +302,12 @@ export function parseSyncRule(input: unknown): SyncRule {
   };
   problems.throwIfAny();
   return rule;
+}
+
+/** Whether a row inserted in member `from` is created in `member` (`inserts: "create"`). */
+export function receivesInsertsFrom(member: Pick<SyncMember, 'receivesInserts'>, from: number): boolean {
+  const receives = member.receivesInserts ?? true;
+  return typeof receives === 'boolean' ? receives : receives.includes(from);
 }
 
 /** Every canonical field name of the rule, in first-seen order. */

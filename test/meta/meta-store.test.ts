@@ -10,10 +10,13 @@ import { KEY_FILE_NAME } from '../../src/meta/secret-key.js';
 import { createPostgresSchema, POSTGRES_URL } from '../support/servers.js';
 import { META_ENGINES, postgresQuery, type MetaFixture } from './meta-engines.js';
 
-// 0001-initial, then the tables of 0002-sync, 0003-sync-state, 0004-jobs and 0005-relations (sorted by name).
+// 0001-initial, then the tables of 0002-sync, 0003-sync-state, 0004-jobs, 0005-relations,
+// 0006-combined and 0007-combined-materializations (sorted by name).
 const TABLES = [
   'api_keys',
   'braid_migration',
+  'combined_materializations',
+  'combined_tables',
   'job_logs',
   'jobs',
   'relations',

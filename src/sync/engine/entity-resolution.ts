@@ -2,6 +2,7 @@ import type { EntityLink } from '../../meta/entity-links-repository.js';
 import { matchKey } from '../../match/normalize.js';
 import type { Row } from '../../model/values.js';
 import { readCanonical, writeMember } from '../field-mapping.js';
+import { receivesInsertsFrom } from '../sync-rule.js';
 import { keyOf, type MemberRuntime, type SyncContext } from './sync-context.js';
 
 /** The entity of a member row, the rows Braid created for it and the other rows linked to it now. */
@@ -87,8 +88,9 @@ export async function findByMatchKey(
 }
 
 /**
- * Creates the entity's row in every member that has none (mapped columns plus the match column)
- * and answers how many rows it created and how many existing rows it linked. A member not in `searched` is first searched by match key
+ * Creates the entity's row in every member that has none and takes rows inserted in `source`
+ * (`receivesInserts`; mapped columns plus the match column), and answers how many rows it created
+ * and how many existing rows it linked. A member not in `searched` is first searched by match key
  * and an unambiguous row found there is linked instead: the insert may be a redelivery whose first
  * application created the row but crashed before storing its link.
  */
@@ -101,7 +103,9 @@ export async function createMissing(
   searched: ReadonlySet<number> = new Set(),
 ): Promise<{ created: number; linked: number }> {
   const present = new Set((await ctx.store.entityLinks.membersOf(entityId)).map((l) => l.member));
-  const missing = ctx.members.filter((m) => !present.has(m.index) && m.index !== source.index);
+  const missing = ctx.members.filter(
+    (m) => !present.has(m.index) && m.index !== source.index && receivesInsertsFrom(m.member, source.index),
+  );
   if (missing.length === 0) return { created: 0, linked: 0 };
   const values = await readCanonical(ctx.sandbox, source.member, row);
   let created = 0;

@@ -231,8 +231,9 @@ export class SyncEngine {
     const members: MemberRuntime[] = [];
     for (const [index, member] of rule.members.entries()) {
       const { connector, table } = await sources.resolveTable(member.source, member.table);
-      const source = await store.sources.require(member.source);
-      const memberSource: MemberSource = { sourceId: member.source, connector, config: source.config, table };
+      // Through the sources service: it knows the built-in source, which has no row in the store.
+      const config = await sources.configOf(member.source);
+      const memberSource: MemberSource = { sourceId: member.source, connector, config, table };
       const selection = await selectCapture(member.capture ?? rule.capture, memberSource, pollingDir ?? null);
       const strategy = createCapture(
         selection.kind,
@@ -247,7 +248,7 @@ export class SyncEngine {
         table,
         strategy,
         selection,
-        config: source.config,
+        config,
         stats: emptyStats(),
         run: null,
         loop: null,

@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import type { CombinedMaterializations } from '../../services/combined-materializations.js';
+import { errorResponses, noContentResponses } from '../schemas.js';
+import { idParams, syncStatusSchema } from '../sync-schemas.js';
+
+type OneParams = { id: string };
+
+const viewProperties = {
+  combinedId: { type: 'string' },
+  combinedName: { type: 'string' },
+  source: { type: 'string', description: 'Source id of the materialized table' },
+  table: { type: 'string', description: 'The materialized table, as named in its source' },
+  syncId: { type: 'string', description: 'The generated sync rule keeping the table current' },
+  createdAt: { type: 'string' },
+} as const;
+
+const materializeBody = {
+  type: 'object',
+  properties: {
+    source: { type: 'string', description: 'Source id or name' },
+    table: { type: 'string', description: 'A new table name (`name`, or `schema.name`)' },
+  },
+  required: ['source', 'table'],
+} as const;
+
+/** The service checks the body itself, so a missing field is named the same way for the CLI. */
+const acceptAnyBody = () => (value: unknown) => ({ value });
+
+/**
+ * Materialized combined tables: a real table created from the definition, filled and kept current
+ * by a generated sync rule (builder role, as combined tables and syncs).
+ */
+export function combinedMaterializeRoutes(
+  app: FastifyInstance,
+  materializations: CombinedMaterializations,
+): void {
+  const tags = ['combined'];
+  const params = idParams('id');
+
+  app.post(
+    '/api/combined/:id/materialize',
+    {
+      schema: {
+        tags,
+        summary:
+          'Create a table in a source from the combined table, fill it and keep it current with a sync',
+        params,
+        body: materializeBody,
+        response: {
+          201: { type: 'object', properties: { ...viewProperties, rows: { type: 'integer' } } },
+          ...errorResponses,
+        },
+      },
+      validatorCompiler: acceptAnyBody,
+    },
+    async (request, reply) => {
+      reply.status(201);
+      return materializations.materialize((request.params as OneParams).id, request.body);
+    },
+  );
+
+  app.get(
+    '/api/combined/:id/materialized',
+    {
+      schema: {
+        tags,
+        summary: 'Where the combined table is materialized, the state of its sync and its lag',
+        params,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              ...viewProperties,
+              state: { type: 'string' },
+              lagMs: { type: ['integer', 'null'], description: 'Largest lag of the sync members' },
+              sync: syncStatusSchema,
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => materializations.status((request.params as OneParams).id),
+  );
+
+  app.delete(
+    '/api/combined/:id/materialized',
+    {
+      schema: {
+        tags,
+        summary: 'Stop keeping the table current (its sync is deleted); drop=true drops the table too',
+        params,
+        querystring: { type: 'object', properties: { drop: { type: 'boolean', default: false } } },
+        response: noContentResponses,
+      },
+    },
+    async (request, reply) => {
+      const { drop } = request.query as { drop?: boolean };
+      await materializations.dematerialize((request.params as OneParams).id, { drop: drop === true });
+      return reply.code(204).send();
+    },
+  );
+}

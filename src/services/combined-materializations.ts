@@ -1,0 +1,249 @@
+import { streamCombinedRows } from '../combined/combined-reader.js';
+import type { CombinedTable } from '../combined/combined-table.js';
+import {
+  materializationRule,
+  materializedRows,
+  materializedTableDefinition,
+} from '../combined/materialization-plan.js';
+import type { Connector } from '../connectors/connector.js';
+import { tableLocation } from '../connectors/table-location.js';
+import type { CombinedMaterialization } from '../meta/combined-materializations-repository.js';
+import type { MetaStore } from '../meta/index.js';
+import { BraidError, badRequest, isBraidError, notFound } from '../model/errors.js';
+import { qualifiedName, type TableSchema } from '../model/schema.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import type { CombinedService } from './combined-service.js';
+import type { SourcesService } from './sources-service.js';
+import type { SyncState } from './sync-supervisor.js';
+import type { SyncStatusView, SyncsService } from './syncs-service.js';
+
+/** A materialized combined table as the API shows it. */
+export interface MaterializationView {
+  combinedId: string;
+  combinedName: string;
+  /** Source id of the materialized table. */
+  source: string;
+  table: string;
+  /** The generated sync rule keeping the table current. */
+  syncId: string;
+  createdAt: string;
+}
+
+/** The materialization with how current its table is: the generated sync's state and lag. */
+export interface MaterializationStatus extends MaterializationView {
+  state: SyncState;
+  /** The largest lag of the sync's members (ms): how far the table may be behind. Null before any event. */
+  lagMs: number | null;
+  sync: SyncStatusView;
+}
+
+export interface CombinedMaterializationsOptions {
+  store: MetaStore;
+  sources: SourcesService;
+  combined: CombinedService;
+  syncs: SyncsService;
+  sandbox: Sandbox;
+}
+
+/**
+ * Materialized combined tables: a real table in a chosen source, created from the definition,
+ * filled from the combined rows, then kept current by a generated sync rule (see
+ * materialization-plan.ts) that the supervisor reconciles and runs like any other. Its rows are
+ * edited with any tool or Braid's row API; the sync carries the edits back to the members.
+ */
+export class CombinedMaterializations {
+  constructor(private readonly options: CombinedMaterializationsOptions) {}
+
+  /**
+   * Creates, fills and syncs the table `body.table` (a new table) in source `body.source` (id or
+   * name). Refuses a table that exists (409 `table_exists`), a combined table already materialized
+   * (409 `already_materialized`) and a definition a sync cannot keep (400 `cannot_materialize`).
+   * Anything failing after the table was created drops it again.
+   */
+  async materialize(ref: string, body: unknown): Promise<MaterializationView & { rows: number }> {
+    const input = parseTarget(body);
+    const combined = await this.resolved(ref);
+    if (await this.options.store.combinedMaterializations.get(combined.id))
+      throw alreadyMaterialized(combined.definition.name);
+    const sourceId = await this.options.sources.resolveId(input.source);
+    const connector = await this.options.sources.connector(sourceId);
+    await this.options.sources.refresh(sourceId);
+    if (await this.findTable(sourceId, input.table)) throw tableExists(input.source, sourceId, input.table);
+    const location = tableLocation(connector, input.table);
+    const tableName = qualifiedName(location, connector.defaultSchema);
+    // Checked before anything is created: a refused definition leaves nothing behind.
+    const rule = materializationRule(combined, { sourceId, tableName }, syncName(combined, tableName));
+    await connector.createTable(materializedTableDefinition(combined, location));
+    let syncId: string | null = null;
+    try {
+      const rows = await this.fill(combined, sourceId, tableName, connector);
+      // Created after the fill: its initial reconciliation links every row and carries updates
+      // made in the members meanwhile (they have priority). A row inserted in a member meanwhile
+      // is only created in the table by a reconciliation with createMissing.
+      syncId = (await this.createSync(rule)).id;
+      const record = await this.options.store.combinedMaterializations.create({
+        combinedId: combined.id,
+        sourceId,
+        tableName,
+        syncId,
+      });
+      return { ...view(record, combined.definition.name), rows };
+    } catch (err) {
+      await this.undo(sourceId, tableName, connector, syncId);
+      throw err;
+    }
+  }
+
+  private async fill(
+    combined: CombinedTable,
+    sourceId: string,
+    tableName: string,
+    connector: Connector,
+  ): Promise<number> {
+    await this.options.sources.refresh(sourceId);
+    const { table } = await this.options.sources.resolveTable(sourceId, tableName);
+    const batches = materializedRows(combined, streamCombinedRows(combined, {}));
+    return (await connector.bulkLoad(table, batches)).rows;
+  }
+
+  async get(ref: string): Promise<MaterializationView> {
+    const { record, name } = await this.record(ref);
+    return view(record, name);
+  }
+
+  async status(ref: string): Promise<MaterializationStatus> {
+    const { record, name } = await this.record(ref);
+    const sync = await this.options.syncs.status(record.syncId);
+    const lags = sync.members.map((m) => m.lagMs).filter((lag): lag is number => lag !== null);
+    return {
+      ...view(record, name),
+      state: sync.state,
+      lagMs: lags.length > 0 ? Math.max(...lags) : null,
+      sync,
+    };
+  }
+
+  /**
+   * Stops keeping the table current: deletes the generated sync (its capture objects go with it)
+   * and forgets the materialization. The table stays, as an ordinary table, unless `drop`.
+   */
+  async dematerialize(ref: string, options: { drop?: boolean } = {}): Promise<void> {
+    const { record } = await this.record(ref);
+    await this.deleteSync(record.syncId);
+    if (options.drop) {
+      const found = await this.findTable(record.sourceId, record.tableName);
+      if (found) await this.dropTable(record.sourceId, found.connector, found.table);
+    }
+    await this.options.store.combinedMaterializations.delete(record.combinedId);
+  }
+
+  /**
+   * The resolved combined table. Resolved here from its stored definition (CombinedService keeps
+   * its resolved tables private); links mode needs no sync access, as it cannot be materialized.
+   */
+  private resolved(ref: string): Promise<CombinedTable> {
+    return this.options.combined.resolved(ref);
+  }
+
+  private async record(ref: string): Promise<{ record: CombinedMaterialization; name: string }> {
+    const combined = await this.options.combined.get(ref);
+    const record = await this.options.store.combinedMaterializations.get(combined.id);
+    if (!record)
+      throw notFound(`materialization of combined table "${combined.name}" (it is not materialized)`, {
+        id: combined.id,
+      });
+    return { record, name: combined.name };
+  }
+
+  /** The generated rule refused by the sync validator is the definition's problem: said so. */
+  private async createSync(rule: unknown): Promise<{ id: string }> {
+    try {
+      return await this.options.syncs.create(rule);
+    } catch (err) {
+      if (!isBraidError(err) || err.code !== 'invalid_sync_rule') throw err;
+      throw badRequest(
+        'cannot_materialize',
+        `cannot materialize: the generated sync rule is refused: ${err.message}`,
+        {
+          ...err.details,
+        },
+      );
+    }
+  }
+
+  private async deleteSync(syncId: string): Promise<void> {
+    // Deleted by hand through the syncs API: nothing left to stop.
+    if (await this.options.store.syncs.get(syncId)) await this.options.syncs.delete(syncId);
+  }
+
+  private async undo(sourceId: string, tableName: string, connector: Connector, syncId: string | null) {
+    try {
+      if (syncId) await this.deleteSync(syncId);
+      const found = await this.findTable(sourceId, tableName);
+      if (found) await this.dropTable(sourceId, connector, found.table);
+    } catch {
+      // The first failure is the one worth reporting; what is left shows in the source.
+    }
+  }
+
+  private async findTable(sourceId: string, name: string) {
+    try {
+      return await this.options.sources.resolveTable(sourceId, name);
+    } catch (err) {
+      if (isBraidError(err) && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  private async dropTable(sourceId: string, connector: Connector, table: TableSchema): Promise<void> {
+    await connector.dropTable(table);
+    await this.options.sources.refresh(sourceId);
+  }
+}
+
+function parseTarget(body: unknown): { source: string; table: string } {
+  const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  for (const key of Object.keys(input))
+    if (key !== 'source' && key !== 'table')
+      throw badRequest('invalid_body', `unknown property "${key}" (known: source, table)`, { field: key });
+  for (const key of ['source', 'table'] as const) {
+    const value = input[key];
+    if (typeof value !== 'string' || value.trim() === '')
+      throw badRequest(
+        'invalid_body',
+        `${key} is required: {"source": "<source id or name>", "table": "<new table>"}`,
+        {
+          field: key,
+        },
+      );
+  }
+  return { source: input.source as string, table: input.table as string };
+}
+
+function syncName(combined: CombinedTable, tableName: string): string {
+  return `combined "${combined.definition.name}" materialized in ${tableName}`.slice(0, 200);
+}
+
+function tableExists(given: string, sourceId: string, table: string): BraidError {
+  return new BraidError(409, 'table_exists', `source "${given}" already has a table "${table}"`, {
+    source: sourceId,
+    table,
+  });
+}
+
+function alreadyMaterialized(name: string): BraidError {
+  return new BraidError(409, 'already_materialized', `combined table "${name}" is already materialized`, {
+    name,
+  });
+}
+
+function view(record: CombinedMaterialization, combinedName: string): MaterializationView {
+  return {
+    combinedId: record.combinedId,
+    combinedName,
+    source: record.sourceId,
+    table: record.tableName,
+    syncId: record.syncId,
+    createdAt: record.createdAt,
+  };
+}
