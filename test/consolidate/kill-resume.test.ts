@@ -187,7 +187,8 @@ ${inputs.length > 1 ? 'match: { exact: [[{ field: email, normalize: [email] }], 
       (job) => job.progress!.phase.includes('<- west') && job.progress!.done > 2_000,
     );
     if (step.killed) kills.push(step.killed);
-    step = await resumeAfterLease(step.id, (job) => job.progress!.phase.startsWith('merge'));
+    // Matching and merging run in memory for a moment only: either is a kill between staging and write.
+    step = await resumeAfterLease(step.id, (job) => /^(match|merge) /.test(job.progress!.phase));
     if (step.killed) kills.push(step.killed);
     // The load itself is quick; the master's own process list shows it while it runs.
     step = await resumeAfterLease(step.id, async () => (await loadRunning()) > 0);
