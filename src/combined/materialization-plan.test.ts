@@ -1,4 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  businessNameColumn,
+  phoneColumn,
+  USE_CASE_MATCH,
+  useCaseMembers,
+} from '../../test/combined/use-case-combined.js';
 import { CRM_TABLE, INVOICING_TABLE } from '../../test/sync/use-case-tables.js';
 import type { Connector } from '../connectors/connector.js';
 import { BraidError } from '../model/errors.js';
@@ -17,25 +23,16 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-const MATCH = { column: 'business_name', normalize: ['trim', 'lower', 'collapse_spaces'] };
 const TARGET = { sourceId: 'warehouse', tableName: 'customers' };
 
 function customers(edit: (d: any) => void = () => undefined): Record<string, unknown> {
+  // No email here: the plan's tests name every column of the table it defines.
   const definition = {
     name: 'customers',
-    members: [
-      { name: 'crm', source: 'crm', table: 'crm_business_information', match: MATCH },
-      { name: 'invoicing', source: 'invoicing', table: 'invoice_customers', match: MATCH },
-    ],
+    members: useCaseMembers(),
     columns: [
-      { name: 'business_name', owners: ['crm.business_name', 'invoicing.business_name'] },
-      {
-        name: 'phone',
-        owners: [
-          'crm.phone',
-          { member: 'invoicing', column: 'phone', read: 'String(value)', write: 'Number(value)' },
-        ],
-      },
+      businessNameColumn(),
+      phoneColumn('crm.phone', { read: 'String(value)', write: 'Number(value)' }),
       { name: 'category', owners: ['crm.category'] },
       { name: 'billing_cycle', owners: ['invoicing.billing_cycle'] },
     ],
@@ -83,7 +80,7 @@ describe('materialization plan', () => {
       {
         source: 'crm',
         table: 'crm_business_information',
-        match: MATCH,
+        match: USE_CASE_MATCH,
         fields: {
           business_name: { column: 'business_name' },
           phone: { column: 'phone' },
@@ -94,7 +91,7 @@ describe('materialization plan', () => {
       {
         source: 'invoicing',
         table: 'invoice_customers',
-        match: MATCH,
+        match: USE_CASE_MATCH,
         fields: {
           business_name: { column: 'business_name' },
           phone: { column: 'phone', read: 'String(value)', write: 'Number(value)' },
@@ -105,7 +102,7 @@ describe('materialization plan', () => {
       {
         source: 'warehouse',
         table: 'customers',
-        match: MATCH,
+        match: USE_CASE_MATCH,
         fields: {
           business_name: { column: 'business_name' },
           phone: { column: 'phone' },

@@ -1,60 +1,41 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { openBraidApp } from '../../src/services/braid-app.js';
+import { stringify } from 'yaml';
+import { useCaseCombined } from '../combined/use-case-combined.js';
 import { mysqlAvailable, postgresAvailable } from '../support/servers.js';
-import { openUseCaseDatabases, type UseCaseDatabases } from '../sync/use-case-databases.js';
+import type { UseCaseDatabases } from '../sync/use-case-databases.js';
 import { braid } from './run-braid.js';
+import { openUseCaseCli, type UseCaseCli } from './use-case-cli.js';
 
 const ready = (await mysqlAvailable()) && (await postgresAvailable());
 
 /** The use case's customers as a person writes them: YAML, sources and members by name. */
-const DEFINITION_YAML = `
-name: customers
-members:
-  - {name: crm, source: crm, table: crm_business_information,
-     match: {column: business_name, normalize: [trim, lower, collapse_spaces]}}
-  - {name: invoicing, source: invoicing, table: invoice_customers,
-     match: {column: business_name, normalize: [trim, lower, collapse_spaces]}}
-columns:
-  - {name: business_name, owners: [crm.business_name, invoicing.business_name]}
-  - {name: email, owners: [crm.email, invoicing.email]}
-  - {name: category, owners: [crm.category]}
-  - {name: billing_cycle, owners: [invoicing.billing_cycle]}
-`;
+const DEFINITION_YAML = stringify(
+  useCaseCombined('customers', [
+    { name: 'category', owners: ['crm.category'] },
+    { name: 'billing_cycle', owners: ['invoicing.billing_cycle'] },
+  ]),
+);
 
 /** `braid combined ...`: each command its own process on a shared data dir, as a person runs it. */
 describe.skipIf(!ready)('braid combined CLI', () => {
+  let cli: UseCaseCli;
   let dbs: UseCaseDatabases;
   let dataDir: string;
   let file: string;
-  const run = (...args: string[]) => {
-    const result = braid(dataDir, args);
-    if (result.code !== 0)
-      throw new Error(`braid ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
-    return result.stdout;
-  };
+  const run = (...args: string[]) => cli.run(...args);
   const json = (...args: string[]) => JSON.parse(run('--json', ...args));
 
   beforeAll(async () => {
-    dbs = await openUseCaseDatabases('cli_combined');
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'braid-combined-cli-'));
-    const app = await openBraidApp(loadConfig({ BRAID_DATA_DIR: dataDir, BRAID_DEMO: '0' }));
-    try {
-      await app.sources.create({ name: 'crm', kind: 'mysql', config: { url: dbs.mariadbUrl } });
-      await app.sources.create({ name: 'invoicing', kind: 'postgres', config: dbs.postgresConfig });
-    } finally {
-      await app.close();
-    }
+    cli = await openUseCaseCli('cli_combined');
+    ({ dbs, dataDir } = cli);
     file = path.join(dataDir, 'customers.yaml');
     await fs.writeFile(file, DEFINITION_YAML);
   });
 
   afterAll(async () => {
-    await dbs?.close();
-    if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+    await cli?.close();
   });
 
   it('previews, creates, lists and shows a combined table from a YAML file', () => {

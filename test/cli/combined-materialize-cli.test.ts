@@ -1,29 +1,21 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { openBraidApp } from '../../src/services/braid-app.js';
+import { useCaseCombined } from '../combined/use-case-combined.js';
 import { mysqlAvailable, postgresAvailable } from '../support/servers.js';
-import { openUseCaseDatabases, type UseCaseDatabases } from '../sync/use-case-databases.js';
+import type { UseCaseDatabases } from '../sync/use-case-databases.js';
 import { braid } from './run-braid.js';
+import { openUseCaseCli, type UseCaseCli } from './use-case-cli.js';
 
 const ready = (await mysqlAvailable()) && (await postgresAvailable());
-const MATCH = { column: 'business_name', normalize: ['trim', 'lower', 'collapse_spaces'] };
 
 /**
  * `braid combined materialize | materialized | dematerialize`, each its own process. No worker
  * runs here, so the generated sync is only created (and deleted): the API test covers it running.
  */
 describe.skipIf(!ready)('braid combined materialize CLI', () => {
+  let cli: UseCaseCli;
   let dbs: UseCaseDatabases;
   let dataDir: string;
-  const run = (...args: string[]) => {
-    const result = braid(dataDir, args);
-    if (result.code !== 0)
-      throw new Error(`braid ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
-    return result.stdout;
-  };
+  const run = (...args: string[]) => cli.run(...args);
   const tableExists = async () =>
     (
       await dbs.pg.query(
@@ -33,32 +25,16 @@ describe.skipIf(!ready)('braid combined materialize CLI', () => {
     ).rowCount === 1;
 
   beforeAll(async () => {
-    dbs = await openUseCaseDatabases('cli_mat');
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'braid-mat-cli-'));
-    const app = await openBraidApp(loadConfig({ BRAID_DATA_DIR: dataDir, BRAID_DEMO: '0' }));
-    try {
-      await app.sources.create({ name: 'crm', kind: 'mysql', config: { url: dbs.mariadbUrl } });
-      await app.sources.create({ name: 'invoicing', kind: 'postgres', config: dbs.postgresConfig });
-      await app.combined.create({
-        name: 'customers',
-        members: [
-          { name: 'crm', source: 'crm', table: 'crm_business_information', match: MATCH },
-          { name: 'invoicing', source: 'invoicing', table: 'invoice_customers', match: MATCH },
-        ],
-        columns: [
-          { name: 'business_name', owners: ['crm.business_name', 'invoicing.business_name'] },
-          { name: 'email', owners: ['crm.email', 'invoicing.email'] },
-          { name: 'billing_cycle', owners: ['invoicing.billing_cycle'] },
-        ],
-      });
-    } finally {
-      await app.close();
-    }
+    cli = await openUseCaseCli('cli_mat', (app) =>
+      app.combined.create(
+        useCaseCombined('customers', [{ name: 'billing_cycle', owners: ['invoicing.billing_cycle'] }]),
+      ),
+    );
+    ({ dbs, dataDir } = cli);
   });
 
   afterAll(async () => {
-    await dbs?.close();
-    if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+    await cli?.close();
   });
 
   it('materializes, shows the status, refuses a second time, and dematerializes with --drop', async () => {

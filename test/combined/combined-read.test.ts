@@ -4,33 +4,21 @@ import type { CombinedRow } from '../../src/combined/combined-table.js';
 import { mysqlAvailable, postgresAvailable } from '../support/servers.js';
 import { openUseCaseDatabases, type UseCaseDatabases } from '../sync/use-case-databases.js';
 import { CombinedFixture } from './combined-fixture.js';
+import { phoneColumn, useCaseCombined } from './use-case-combined.js';
 
 const ready = (await postgresAvailable()) && (await mysqlAvailable());
 
 /** The use case's combined customers: CRM on MariaDB, invoicing on PostgreSQL, names matched loosely. */
 function customers(join: 'inner' | 'left' | 'full') {
-  const match = { column: 'business_name', normalize: ['trim', 'lower', 'collapse_spaces'] };
-  return {
-    name: `customers ${join}`,
-    join,
-    members: [
-      { name: 'crm', source: 'crm', table: 'crm_business_information', match },
-      { name: 'invoicing', source: 'invoicing', table: 'invoice_customers', match },
-    ],
-    columns: [
-      { name: 'business_name', owners: ['crm.business_name', 'invoicing.business_name'] },
+  return useCaseCombined(
+    `customers ${join}`,
+    [
       { name: 'contact_name', owners: ['crm.contact_name'] },
-      { name: 'email', owners: ['crm.email', 'invoicing.email'] },
-      {
-        name: 'phone',
-        owners: [
-          { member: 'crm', column: 'phone', read: "value.replace(/\\D/g, '')" },
-          { member: 'invoicing', column: 'phone', read: 'String(value)' },
-        ],
-      },
+      phoneColumn({ read: "value.replace(/\\D/g, '')" }, { read: 'String(value)' }),
       { name: 'billing_cycle', owners: ['invoicing.billing_cycle'] },
     ],
-  };
+    { join },
+  );
 }
 
 const names = (rows: CombinedRow[]) => rows.map((r) => r._key);

@@ -8,39 +8,30 @@ import {
   type UseCaseDatabases,
 } from '../sync/use-case-databases.js';
 import { startHarness, type Harness } from '../server/harness.js';
+import { phoneColumn, useCaseCombined } from './use-case-combined.js';
 
 const ready = (await mysqlAvailable()) && (await postgresAvailable());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const MATCH = { column: 'business_name', normalize: ['trim', 'lower', 'collapse_spaces'] };
 const COLUMNS = ['business_name', 'email', 'phone', 'contact_name', 'category', 'billing_cycle'];
 
 /** The use case's customers, phones shown as their last 10 digits (invoicing keeps a number). */
 function customers(name: string, edit: (d: any) => void = () => undefined): Record<string, unknown> {
-  const definition = {
+  const definition = useCaseCombined(
     name,
-    join: 'full',
-    members: [
-      { name: 'crm', source: 'crm', table: 'crm_business_information', match: MATCH },
-      { name: 'invoicing', source: 'invoicing', table: 'invoice_customers', match: MATCH },
-    ],
-    columns: [
-      { name: 'business_name', owners: ['crm.business_name', 'invoicing.business_name'] },
-      { name: 'email', owners: ['crm.email', 'invoicing.email'] },
-      {
-        // Shown as 10 digits from both members: transforms that round-trip (read(write(v)) is v),
-        // so the members agree once synced and an edit anywhere is a plain change to carry.
-        name: 'phone',
-        owners: [
-          { member: 'crm', column: 'phone', read: "value.replace(/\\D/g, '').slice(-10)" },
-          { member: 'invoicing', column: 'phone', read: 'String(value)', write: 'Number(value)' },
-        ],
-      },
+    [
+      // Shown as 10 digits from both members: transforms that round-trip (read(write(v)) is v),
+      // so the members agree once synced and an edit anywhere is a plain change to carry.
+      phoneColumn(
+        { read: "value.replace(/\\D/g, '').slice(-10)" },
+        { read: 'String(value)', write: 'Number(value)' },
+      ),
       { name: 'contact_name', owners: ['crm.contact_name'] },
       { name: 'category', owners: ['crm.category'] },
       { name: 'billing_cycle', owners: ['invoicing.billing_cycle'] },
     ],
-  };
+    { join: 'full' },
+  );
   edit(definition);
   return definition;
 }

@@ -1,46 +1,17 @@
 import type { CombinedTable } from '../../src/combined/combined-table.js';
 import { openUseCaseDatabases, type UseCaseDatabases } from '../sync/use-case-databases.js';
 import { CombinedFixture } from './combined-fixture.js';
+import { phoneColumn, useCaseCombined } from './use-case-combined.js';
 
 /**
  * The use case's customers as one combined table: the CRM on MariaDB and invoicing on PostgreSQL,
  * matched by business name, phone stored as text in the CRM and as BIGINT in invoicing.
  */
-export const CUSTOMERS = {
-  name: 'customers',
-  members: [
-    {
-      name: 'crm',
-      source: 'crm',
-      table: 'crm_business_information',
-      match: { column: 'business_name', normalize: ['trim', 'lower', 'collapse_spaces'] },
-    },
-    {
-      name: 'invoicing',
-      source: 'invoicing',
-      table: 'invoice_customers',
-      match: { column: 'business_name', normalize: ['trim', 'lower', 'collapse_spaces'] },
-    },
-  ],
-  columns: [
-    { name: 'business_name', owners: ['crm.business_name', 'invoicing.business_name'] },
-    { name: 'email', owners: ['crm.email', 'invoicing.email'] },
-    {
-      name: 'phone',
-      owners: [
-        'crm.phone',
-        {
-          member: 'invoicing',
-          column: 'phone',
-          read: 'String(value)',
-          write: "Number(value.replace(/\\D/g, ''))",
-        },
-      ],
-    },
-    { name: 'contact_name', owners: ['crm.contact_name'] },
-    { name: 'billing_cycle', owners: ['invoicing.billing_cycle'] },
-  ],
-};
+export const CUSTOMERS = useCaseCombined('customers', [
+  phoneColumn('crm.phone', { read: 'String(value)', write: "Number(value.replace(/\\D/g, ''))" }),
+  { name: 'contact_name', owners: ['crm.contact_name'] },
+  { name: 'billing_cycle', owners: ['invoicing.billing_cycle'] },
+]);
 
 export interface WriteThroughFixture {
   dbs: UseCaseDatabases;

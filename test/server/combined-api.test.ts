@@ -2,40 +2,25 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mysqlAvailable, postgresAvailable } from '../support/servers.js';
 import { openUseCaseDatabases, type UseCaseDatabases } from '../sync/use-case-databases.js';
+import { phoneColumn, USE_CASE_MATCH, useCaseCombined } from '../combined/use-case-combined.js';
 import { seg, startHarness, type Harness } from './harness.js';
 
 const available = (await postgresAvailable()) && (await mysqlAvailable());
 
-const MATCH = { column: 'business_name', normalize: ['trim', 'lower', 'collapse_spaces'] };
-
 /** The use case's customers: the CRM in MariaDB and the invoicing tool in PostgreSQL, as one table. */
 function customers(name = 'customers'): Record<string, unknown> {
-  return {
+  return useCaseCombined(
     name,
-    join: 'full',
-    members: [
-      { name: 'crm', source: 'crm', table: 'crm_business_information', match: MATCH },
-      { name: 'invoicing', source: 'invoicing', table: 'invoice_customers', match: MATCH },
-    ],
-    columns: [
-      { name: 'business_name', owners: ['crm.business_name', 'invoicing.business_name'] },
-      { name: 'email', owners: ['crm.email', 'invoicing.email'] },
-      {
-        name: 'phone',
-        owners: [
-          'crm.phone',
-          {
-            member: 'invoicing',
-            column: 'phone',
-            read: 'value === null ? null : String(value)',
-            write: "value === null ? null : String(value).replace(/\\D/g, '').slice(-10)",
-          },
-        ],
-      },
+    [
+      phoneColumn('crm.phone', {
+        read: 'value === null ? null : String(value)',
+        write: "value === null ? null : String(value).replace(/\\D/g, '').slice(-10)",
+      }),
       { name: 'category', owners: ['crm.category'] },
       { name: 'billing_cycle', owners: ['invoicing.billing_cycle'] },
     ],
-  };
+    { join: 'full' },
+  );
 }
 
 type Problem = { path: string; message: string };
@@ -348,7 +333,7 @@ describe.skipIf(!available)('combined tables API', () => {
 
   it("matches rows by a sync rule's entity links, named by the sync's name", async () => {
     const { meta } = h.app;
-    const member = (source: string, table: string) => ({ source, table, match: MATCH, fields: {} });
+    const member = (source: string, table: string) => ({ source, table, match: USE_CASE_MATCH, fields: {} });
     // A stored rule nothing runs (the harness runs no syncs): only its members and links matter here.
     const sync = await meta.syncs.create({
       name: 'contacts',
