@@ -102,30 +102,40 @@ export function registerTransferCommands(program: Command): void {
     );
 
   program
-    .command('export <source> <table>')
-    .description('write a table (or the rows a filter selects) as CSV or JSON lines, streamed')
+    .command('export [source] [table]')
+    .description(
+      'write a table or a combined table (or the rows a filter selects) as CSV or JSON lines, streamed',
+    )
+    .option('--combined <table>', 'export this combined table (id or name) instead of a source table')
     .option('--format <format>', 'csv or jsonl', 'csv')
     .option('--filter <json>', 'filter as JSON, e.g. {"field":"country","op":"eq","value":"FR"}')
     .option('--sort <sort>', 'e.g. "name,-created_at"')
     .option('--columns <list>', 'columns to export, comma-separated')
     .option('-o, --output <file>', 'write here instead of standard output')
-    .action(async (source: string, table: string, opts: Record<string, string | undefined>) => {
-      await withApp(async (app) => {
-        const exported = await app.exports.open({
-          source,
-          table,
-          ...(opts.format ? { format: opts.format } : {}),
-          ...(opts.filter ? { filter: opts.filter } : {}),
-          ...(opts.sort ? { sort: opts.sort } : {}),
-          ...(opts.columns ? { columns: opts.columns } : {}),
+    .action(
+      async (
+        source: string | undefined,
+        table: string | undefined,
+        opts: Record<string, string | undefined>,
+      ) => {
+        await withApp(async (app) => {
+          if (opts.combined ? source !== undefined : source === undefined || table === undefined)
+            throw badRequest('invalid_arguments', 'give <source> <table>, or --combined <table> alone');
+          const exported = await app.exports.open({
+            ...(opts.combined ? { combined: opts.combined } : { source: source!, table: table! }),
+            ...(opts.format ? { format: opts.format } : {}),
+            ...(opts.filter ? { filter: opts.filter } : {}),
+            ...(opts.sort ? { sort: opts.sort } : {}),
+            ...(opts.columns ? { columns: opts.columns } : {}),
+          });
+          const out = opts.output ? createWriteStream(opts.output) : process.stdout;
+          for await (const chunk of exported.chunks) await write(out, chunk);
+          if (opts.output) {
+            out.end();
+            await once(out, 'finish');
+            process.stderr.write(`${exported.progress.rows} rows written to ${opts.output}\n`);
+          }
         });
-        const out = opts.output ? createWriteStream(opts.output) : process.stdout;
-        for await (const chunk of exported.chunks) await write(out, chunk);
-        if (opts.output) {
-          out.end();
-          await once(out, 'finish');
-          process.stderr.write(`${exported.progress.rows} rows written to ${opts.output}\n`);
-        }
-      });
-    });
+      },
+    );
 }

@@ -108,7 +108,7 @@ export class BraidApp {
       files: this.files,
       rejectsDir: path.join(config.dataDir, 'imports'),
     });
-    this.exports = new ExportsService(this.sources);
+    this.exports = new ExportsService(this.sources, () => this.combined);
     this.consolidations = new ConsolidationsService({
       sources: this.sources,
       jobs: this.jobs,

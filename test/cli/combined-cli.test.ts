@@ -55,6 +55,29 @@ describe.skipIf(!ready)('braid combined CLI', () => {
     expect(json('combined', 'show', 'customers').id).toBe(created.id);
   });
 
+  it('exports a combined table with braid export --combined', () => {
+    const csv = run(
+      'export',
+      '--combined',
+      'customers',
+      '--sort',
+      'business_name',
+      '--columns',
+      'business_name,category',
+    );
+    expect(csv.trimEnd().split('\n')).toEqual([
+      'business_name,category',
+      'Acme  Tools,hardware',
+      'Blue Bakery LLC,food',
+      'Cedar Dental,health',
+      'Only In CRM,misc',
+      'Only In Invoicing,',
+    ]);
+    const both = braid(dataDir, ['export', 'crm', '--combined', 'customers']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('invalid_arguments');
+  });
+
   it('names every problem of a bad file', async () => {
     const bad = path.join(dataDir, 'bad.json');
     await fs.writeFile(

@@ -203,6 +203,48 @@ describe.skipIf(!available)('combined tables API', () => {
     expect(badFilter.json().error.code).toBe('invalid_filter');
   });
 
+  it('exports a combined table as CSV and JSON lines through the exports API', async () => {
+    const csv = await h.admin({
+      method: 'GET',
+      url: `/api/exports?combined=customers&sort=-billing_cycle&columns=business_name,billing_cycle,_key`,
+    });
+    expect(csv.statusCode, csv.body).toBe(200);
+    expect(csv.headers['content-disposition']).toContain('customers.csv');
+    expect(csv.body.trimEnd().split('\n')).toEqual([
+      'business_name,billing_cycle,_key',
+      'Acme  Tools,yearly,acme tools',
+      'Only In Invoicing,weekly,only in invoicing',
+      'Blue Bakery LLC,monthly,blue bakery llc',
+      'Cedar Dental,monthly,cedar dental',
+      'Only In CRM,,only in crm',
+    ]);
+    const jsonl = await h.admin({
+      method: 'POST',
+      url: '/api/exports',
+      payload: { combined: tableId, format: 'jsonl', filter: { field: 'category', op: 'notNull' } },
+    });
+    expect(jsonl.statusCode, jsonl.body).toBe(200);
+    const rows = jsonl.body
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toHaveLength(4);
+    expect(Object.keys(rows[0]!)).toEqual([
+      'business_name',
+      'email',
+      'phone',
+      'category',
+      'billing_cycle',
+      '_key',
+    ]);
+    const bad = await h.admin({ method: 'GET', url: '/api/exports?combined=customers&columns=nope' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('unknown_field');
+    expect((await h.admin({ method: 'GET', url: '/api/exports?format=csv' })).json().error.code).toBe(
+      'invalid_export',
+    );
+  });
+
   it('resolves a table once for many page requests, and again after a source changes', async () => {
     await rowsOf('limit=1');
     const resolve = vi.spyOn(h.app.sources, 'resolveTable');

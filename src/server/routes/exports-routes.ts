@@ -4,8 +4,9 @@ import type { ExportRequest, ExportsService } from '../../services/exports-servi
 import { errorResponses } from '../schemas.js';
 
 const exportFields = {
-  source: { type: 'string', description: 'Source id or name' },
+  source: { type: 'string', description: 'Source id or name (with table)' },
   table: { type: 'string' },
+  combined: { type: 'string', description: 'A combined table (id or name), instead of source and table' },
   format: { type: 'string', enum: ['csv', 'jsonl'], default: 'csv' },
 } as const;
 
@@ -17,7 +18,6 @@ const exportQuerySchema = {
     sort: { type: 'string', description: 'a,-b (descending with -), or a JSON array of {field,dir}' },
     columns: { type: 'string', description: 'Comma-separated columns, in this order (default: all)' },
   },
-  required: ['source', 'table'],
   additionalProperties: false,
 } as const;
 
@@ -41,7 +41,6 @@ const exportBodySchema = {
     },
     columns: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] },
   },
-  required: ['source', 'table'],
   additionalProperties: false,
 } as const;
 
@@ -72,7 +71,7 @@ export function exportsRoutes(app: FastifyInstance, exports: ExportsService): vo
     {
       schema: {
         tags,
-        summary: 'Export a table (filtered, sorted, chosen columns) as CSV or JSON lines',
+        summary: 'Export a table or a combined table (filtered, sorted, chosen columns) as CSV or JSON lines',
         querystring: exportQuerySchema,
         produces: ['text/csv', 'application/x-ndjson'],
         response: streamedResponses,
