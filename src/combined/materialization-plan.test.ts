@@ -74,7 +74,7 @@ describe('materialization plan', () => {
       conflict: { policy: 'priority', order: [0, 1, 2] },
       reconcile: 'apply',
       inserts: 'create',
-      deletes: 'ignore',
+      deletes: 'propagate',
     });
     expect(rule.members).toEqual([
       {
@@ -87,6 +87,7 @@ describe('materialization plan', () => {
           category: { column: 'category' },
         },
         receivesInserts: [2],
+        receivesDeletes: [2],
       },
       {
         source: 'invoicing',
@@ -98,6 +99,7 @@ describe('materialization plan', () => {
           billing_cycle: { column: 'billing_cycle' },
         },
         receivesInserts: false,
+        receivesDeletes: [2],
       },
       {
         source: 'warehouse',
@@ -110,6 +112,7 @@ describe('materialization plan', () => {
           billing_cycle: { column: 'billing_cycle' },
         },
         receivesInserts: true,
+        receivesDeletes: 'last',
       },
     ]);
     // A row inserted in the CRM goes to the table only; one inserted in the table to the CRM only.

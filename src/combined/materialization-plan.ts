@@ -92,8 +92,10 @@ function checkWritable(table: CombinedTable, problems: RuleProblems): void {
  * links, without a key column, with unequal normalize steps, or exposing unwritable columns.
  *
  * Rows inserted in a member are created only in the materialized table, rows inserted there only
- * in the members of the definition's `inserts`; deletes are not carried (a deleted member row
- * leaves its materialized row). Shared columns become fields of several members, so the sync keeps
+ * in the members of the definition's `inserts`. Deletes propagate the same way: a row deleted in the
+ * table is deleted in the members the definition's `deletes` names; the table's row goes with the
+ * entity's last member row (`receivesDeletes: "last"`), and meanwhile loses the columns only the
+ * deleted member owned. Shared columns become fields of several members, so the sync keeps
  * them equal across the combined members too, the first member winning conflicts.
  */
 export function materializationRule(
@@ -126,12 +128,16 @@ export function materializationRule(
       };
     }
     const receives = table.definition.inserts.members.includes(member.name);
+    const { deletes } = table.definition;
+    const deleted = deletes === 'all' || (deletes !== 'refuse' && deletes.members.includes(member.name));
     return {
       source: member.sourceId,
       table: member.tableName,
       match: { column: member.match!.column, normalize: member.match!.normalize },
       fields,
       receivesInserts: receives ? [matIndex] : false,
+      // A row deleted in the materialized table is deleted where the definition's policy says.
+      receivesDeletes: deleted ? [matIndex] : false,
     };
   });
   members.push({
@@ -140,6 +146,8 @@ export function materializationRule(
     match: { column: key.column.name, normalize: key.normalize },
     fields: Object.fromEntries(table.columns.map((c) => [c.name, { column: c.name }])),
     receivesInserts: true,
+    // The materialized row shows the entity while any member holds it (a full join).
+    receivesDeletes: 'last',
   });
   return {
     name,
@@ -148,7 +156,7 @@ export function materializationRule(
     capture: 'auto',
     reconcile: 'apply',
     inserts: 'create',
-    deletes: 'ignore',
+    deletes: 'propagate',
   };
 }
 

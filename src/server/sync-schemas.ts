@@ -59,6 +59,15 @@ const syncMember = {
       description:
         'With inserts "create": rows inserted in which members are created here (true: all; false: none; or member indexes)',
     },
+    receivesDeletes: {
+      anyOf: [
+        { type: 'boolean' },
+        { type: 'string', enum: ['last'] },
+        { type: 'array', items: { type: 'integer', minimum: 0 } },
+      ],
+      description:
+        'With deletes "propagate": deletes of which members delete the linked row here (true, false, member indexes, or "last": with the entity\'s last row elsewhere)',
+    },
   },
   required: ['source', 'table', 'match', 'fields'],
   additionalProperties: false,

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BraidError } from '../model/errors.js';
 import { createSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { CRM_TABLE, INVOICING_TABLE, ISSUE_EXAMPLE } from '../../test/sync/use-case-tables.js';
-import { canonicalFields, parseSyncRule, priorityOrder, receivesInsertsFrom } from './sync-rule.js';
+import {
+  canonicalFields,
+  parseSyncRule,
+  priorityOrder,
+  receivesDeletesFrom,
+  receivesInsertsFrom,
+} from './sync-rule.js';
 import { validateSyncRule } from './sync-rule-validation.js';
 
 let sandbox: Sandbox;
@@ -110,6 +116,22 @@ describe('sync rules', () => {
     expect(problems(await refusal(body))).toEqual([
       'members[0].receivesInserts: must be true, false or a list of member indexes',
       'members[1].receivesInserts: must be true, false or a list of member indexes',
+    ]);
+  });
+
+  it('takes a member\'s receivesDeletes (boolean, member indexes or "last")', async () => {
+    const body: Record<string, any> = { ...example(), deletes: 'propagate' };
+    body.members[0].receivesDeletes = 'last';
+    body.members[1].receivesDeletes = [0];
+    const rule = parseSyncRule(body);
+    expect(rule.members.map((m) => m.receivesDeletes)).toEqual(['last', [0]]);
+    // A "last" member is never deleted with one row: only with the entity's last (applyDelete).
+    expect(receivesDeletesFrom(rule.members[0]!, 1)).toBe(false);
+    expect(receivesDeletesFrom(rule.members[1]!, 0)).toBe(true);
+    expect(receivesDeletesFrom({}, 1)).toBe(true);
+    body.members[1].receivesDeletes = 'first';
+    expect(problems(await refusal(body))).toEqual([
+      'members[1].receivesDeletes: must be true, false, "last" or a list of member indexes',
     ]);
   });
 

@@ -41,6 +41,14 @@ export interface SyncMember {
    * inserted in a member reach the materialized table only).
    */
   receivesInserts?: boolean | number[];
+  /**
+   * With `deletes: "propagate"`: whether this member's row goes when a linked row of another member
+   * is deleted. Absent or `true`: always; `false`: never; a list of member indexes: only when the
+   * deleted row is of those members; `"last"`: only once no member of another kind holds the entity
+   * any more, and until then the fields only the deleted row's member mapped are set to NULL here
+   * (a materialized combined table: it shows an entity while any member holds it).
+   */
+  receivesDeletes?: boolean | number[] | 'last';
 }
 
 /**
@@ -67,7 +75,8 @@ export interface SyncMember {
  * (same values as the rule's; the member's wins), e.g. `"triggers"` for one table of a rule left on
  * `"auto"` whose server allows no log-based capture for it. With `inserts: "create"`, a member's
  * `receivesInserts` limits which members' inserted rows are created in it (`false`: none; a list of
- * member indexes: those members' only; default `true`: all). Defaults: `normalize` `[]`, `conflict`
+ * member indexes: those members' only; default `true`: all); with `deletes: "propagate"`,
+ * `receivesDeletes` does the same for deletes and may be `"last"` (see SyncMember). Defaults: `normalize` `[]`, `conflict`
  * `{"policy": "priority"}` in member order, `capture` `"auto"`, `reconcile` `"dry-run"`.
  */
 export interface SyncRule {
@@ -159,16 +168,18 @@ function parseField(problems: RuleProblems, path: string, input: unknown): Field
   return field;
 }
 
-function parseReceivesInserts(
+function parseReceives(
   problems: RuleProblems,
   path: string,
   input: unknown,
   memberCount: number,
-): SyncMember['receivesInserts'] {
+  last = false,
+): SyncMember['receivesDeletes'] {
   if (typeof input === 'boolean') return input;
+  if (last && input === 'last') return input;
   const index = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < memberCount;
   if (Array.isArray(input) && input.every(index)) return [...new Set(input as number[])];
-  problems.add(path, 'must be true, false or a list of member indexes');
+  problems.add(path, `must be true, false${last ? ', "last"' : ''} or a list of member indexes`);
   return undefined;
 }
 
@@ -182,7 +193,15 @@ function parseMember(
     problems.add(path, 'must be an object with source, table, match and fields');
     return undefined;
   }
-  unknownKeys(problems, path, input, ['source', 'table', 'match', 'fields', 'capture', 'receivesInserts']);
+  unknownKeys(problems, path, input, [
+    'source',
+    'table',
+    'match',
+    'fields',
+    'capture',
+    'receivesInserts',
+    'receivesDeletes',
+  ]);
   const capture =
     input.capture === undefined
       ? undefined
@@ -224,13 +243,14 @@ function parseMember(
   const member: SyncMember = { source: input.source, table: input.table, match, fields };
   if (capture !== undefined) member.capture = capture;
   if (input.receivesInserts !== undefined) {
-    const receives = parseReceivesInserts(
-      problems,
-      `${path}.receivesInserts`,
-      input.receivesInserts,
-      memberCount,
-    );
-    if (receives !== undefined) member.receivesInserts = receives;
+    const where = `${path}.receivesInserts`;
+    const receives = parseReceives(problems, where, input.receivesInserts, memberCount);
+    if (receives !== undefined) member.receivesInserts = receives as SyncMember['receivesInserts'];
+  }
+  if (input.receivesDeletes !== undefined) {
+    const where = `${path}.receivesDeletes`;
+    const receives = parseReceives(problems, where, input.receivesDeletes, memberCount, true);
+    if (receives !== undefined) member.receivesDeletes = receives;
   }
   return member;
 }
@@ -307,6 +327,16 @@ export function parseSyncRule(input: unknown): SyncRule {
 /** Whether a row inserted in member `from` is created in `member` (`inserts: "create"`). */
 export function receivesInsertsFrom(member: Pick<SyncMember, 'receivesInserts'>, from: number): boolean {
   const receives = member.receivesInserts ?? true;
+  return typeof receives === 'boolean' ? receives : receives.includes(from);
+}
+
+/**
+ * Whether a linked row of `member` is deleted with a row of member `from` (`deletes: "propagate"`).
+ * `"last"` members answer false here: they go only with the entity's last row (see applyDelete).
+ */
+export function receivesDeletesFrom(member: Pick<SyncMember, 'receivesDeletes'>, from: number): boolean {
+  const receives = member.receivesDeletes ?? true;
+  if (receives === 'last') return false;
   return typeof receives === 'boolean' ? receives : receives.includes(from);
 }
 

@@ -262,6 +262,27 @@ describe.skipIf(!ready)('materialized combined tables: the use case on MariaDB a
     expect(String((await invRow()).phone)).toBe('5550100010');
   });
 
+  it("deletes the materialized row with the entity's last member row, and clears what a deleted member owned", async () => {
+    // Only the CRM holds it: the materialized row goes with it.
+    await dbs.my.query("delete from crm_business_information where business_name = 'Only In CRM'");
+    await waitFor('the CRM-only row to leave', async () => (await matRow('Only In CRM')) === undefined);
+    // Both hold Blue Bakery: the row stays (invoicing still has it) without the CRM-only columns.
+    await dbs.my.query('delete from crm_business_information where id = 1');
+    await waitFor(
+      'the CRM-only columns to clear',
+      async () => (await matRow('Blue Bakery LLC'))?.contact_name === null,
+    );
+    expect(await matRow('Blue Bakery LLC')).toMatchObject({ category: null, billing_cycle: 'monthly' });
+    expect((await dbs.inv(1)).business_name).toBe('Blue Bakery LLC');
+  });
+
+  it('deletes a row deleted in the materialized table in the members the deletes policy names', async () => {
+    await dbs.pg.query("delete from customers_mat where business_name = 'Acme  Tools'");
+    await waitFor('the row to leave invoicing', async () => (await dbs.inv(2)) === undefined);
+    await waitFor('the row to leave MariaDB', async () => (await dbs.crm(2)) === undefined);
+    expect(await matRow('Cedar Dental')).toBeDefined();
+  });
+
   it('dematerializes: the sync and its capture objects go, the table stays unless dropped', async () => {
     const fragment = captureName(syncId, 0).slice(0, -3);
     expect((await leftovers(dbs, fragment)).length).toBeGreaterThan(0);
@@ -285,7 +306,8 @@ describe.skipIf(!ready)('materialized combined tables: the use case on MariaDB a
     });
     expect(res.statusCode, res.body).toBe(201);
     syncIds.push(res.json().syncId);
-    expect(res.json().rows).toBe(7);
+    // Seven entities once, less the two deleted above.
+    expect(res.json().rows).toBe(5);
     const builtin = await h.app.sources.connector('builtin');
     const { table } = await h.app.sources.resolveTable('builtin', 'customers_copy');
     const names = (await builtin.select(table, { sort: [{ field: 'business_name', dir: 'asc' }] })).rows.map(
@@ -294,12 +316,12 @@ describe.skipIf(!ready)('materialized combined tables: the use case on MariaDB a
     expect(names).toContain('New Garage');
     expect(names).toContain('Fresh Florist');
     await waitFor('the sync to be active', async () => (await materialized()).state === 'active', 30_000);
-    await dbs.my.query("update crm_business_information set category = 'bakery' where id = 1");
+    await dbs.my.query("update crm_business_information set category = 'dentist' where id = 3");
     await waitFor('the category in SQLite', async () => {
       const found = await builtin.select(table, {
-        filter: { field: 'business_name', op: 'eq', value: 'Blue Bakery LLC' },
+        filter: { field: 'business_name', op: 'eq', value: 'Cedar Dental' },
       });
-      return found.rows[0]?.category === 'bakery';
+      return found.rows[0]?.category === 'dentist';
     });
     const fragment = captureName(res.json().syncId, 0).slice(0, -3);
     const dropped = await api('DELETE', `/api/combined/${combinedId}/materialized?drop=true`);

@@ -2,7 +2,7 @@ import type { ChangeEvent } from '../../model/change-event.js';
 import type { Row } from '../../model/values.js';
 import { decideEntity, type MemberSide } from '../conflict-policy.js';
 import { canonicalEquals, readCanonical, writeMember, type CanonicalValues } from '../field-mapping.js';
-import { canonicalFields, priorityOrder } from '../sync-rule.js';
+import { canonicalFields, priorityOrder, receivesDeletesFrom } from '../sync-rule.js';
 import type { AppliedMark } from './entity-baselines.js';
 import { entityFor } from './entity-resolution.js';
 import { recordPolicyDecision } from './resolve-conflict.js';
@@ -171,8 +171,11 @@ export async function linkedRows(ctx: SyncContext, entityId: string, except: num
 }
 
 /**
- * A deleted row: unlink it, and with `deletes: "propagate"` delete the entity's other rows and
- * forget its converged values. A redelivered delete finds no link and writes nothing.
+ * A deleted row: unlink it, and with `deletes: "propagate"` delete the entity's rows in the members
+ * that take deletes from this one (`receivesDeletes`), and forget its converged values once no row
+ * is left. A `"last"` member's row goes with the entity's last row of the other members; while
+ * others remain, the fields only the deleted member mapped are cleared there. A redelivered delete
+ * finds no link and writes nothing.
  */
 async function applyDelete(ctx: SyncContext, source: MemberRuntime, event: ChangeEvent): Promise<number> {
   const key = keyOf(source.table, { ...event.before, ...event.key });
@@ -180,9 +183,15 @@ async function applyDelete(ctx: SyncContext, source: MemberRuntime, event: Chang
   if (!link) return 0;
   let writes = 0;
   if (ctx.rule.deletes === 'propagate') {
-    for (const other of await ctx.store.entityLinks.membersOf(link.entityId)) {
-      const target = ctx.members[other.member];
-      if (!target || other.member === source.index) continue;
+    const others = (await ctx.store.entityLinks.membersOf(link.entityId)).filter(
+      (other) => other.member !== source.index && ctx.members[other.member],
+    );
+    const isLast = (member: number) => ctx.members[member]!.member.receivesDeletes === 'last';
+    const doomed = others.filter((o) => receivesDeletesFrom(ctx.members[o.member]!.member, source.index));
+    const survivors = others.filter((o) => !isLast(o.member) && !doomed.includes(o));
+    const lasts = others.filter((o) => isLast(o.member));
+    for (const other of survivors.length === 0 ? [...doomed, ...lasts] : doomed) {
+      const target = ctx.members[other.member]!;
       const deleted = await target.strategy.withOrigin(target.connector, ctx.origin, (tx) =>
         tx.delete(target.table, other.key),
       );
@@ -192,8 +201,37 @@ async function applyDelete(ctx: SyncContext, source: MemberRuntime, event: Chang
       }
       await ctx.store.entityLinks.unlink(ctx.syncId, other.member, other.key);
     }
-    await ctx.baselines.delete(link.entityId);
+    if (survivors.length === 0) await ctx.baselines.delete(link.entityId);
+    else writes += await clearOrphanedFields(ctx, source, survivors, lasts);
   }
   await ctx.store.entityLinks.unlink(ctx.syncId, source.index, key);
+  return writes;
+}
+
+/** Sets to NULL, in `"last"` members, the fields that only the deleted row's member mapped. */
+async function clearOrphanedFields(
+  ctx: SyncContext,
+  source: MemberRuntime,
+  survivors: { member: number }[],
+  lasts: { member: number; key: Row }[],
+): Promise<number> {
+  const kept = new Set(survivors.flatMap((s) => Object.keys(ctx.members[s.member]!.member.fields)));
+  const orphaned = Object.keys(source.member.fields).filter((field) => !kept.has(field));
+  if (orphaned.length === 0) return 0;
+  let writes = 0;
+  for (const last of lasts) {
+    const target = ctx.members[last.member]!;
+    const columns = await writeMember(
+      ctx.sandbox,
+      target.member,
+      Object.fromEntries(orphaned.map((field) => [field, null])),
+    );
+    if (Object.keys(columns).length === 0) continue;
+    await target.strategy.withOrigin(target.connector, ctx.origin, (tx) =>
+      tx.update(target.table, last.key, columns),
+    );
+    target.stats.writes++;
+    writes++;
+  }
   return writes;
 }
