@@ -130,7 +130,6 @@ export class BraidApp {
       sources: this.sources,
       combined: this.combined,
       syncs: this.syncs,
-      sandbox: this.sandbox,
     });
   }
 

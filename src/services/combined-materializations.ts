@@ -11,7 +11,6 @@ import type { CombinedMaterialization } from '../meta/combined-materializations-
 import type { MetaStore } from '../meta/index.js';
 import { BraidError, badRequest, isBraidError, notFound } from '../model/errors.js';
 import { qualifiedName, type TableSchema } from '../model/schema.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
 import type { CombinedService } from './combined-service.js';
 import type { SourcesService } from './sources-service.js';
 import type { SyncState } from './sync-supervisor.js';
@@ -42,7 +41,6 @@ export interface CombinedMaterializationsOptions {
   sources: SourcesService;
   combined: CombinedService;
   syncs: SyncsService;
-  sandbox: Sandbox;
 }
 
 /**
@@ -137,10 +135,7 @@ export class CombinedMaterializations {
     await this.options.store.combinedMaterializations.delete(record.combinedId);
   }
 
-  /**
-   * The resolved combined table. Resolved here from its stored definition (CombinedService keeps
-   * its resolved tables private); links mode needs no sync access, as it cannot be materialized.
-   */
+  /** The combined table resolved against the live tables (the combined service's cache). */
   private resolved(ref: string): Promise<CombinedTable> {
     return this.options.combined.resolved(ref);
   }
