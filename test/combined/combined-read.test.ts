@@ -127,6 +127,43 @@ describe.skipIf(!ready)('combined reads over the use case (MariaDB CRM + Postgre
     }
   });
 
+  it('walks pages to the end with no customer lost or repeated while both tools insert customers', async () => {
+    const table = await fx.table(customers('full'));
+    const before = ['acme tools', 'blue bakery llc', 'cedar dental', 'only in crm', 'only in invoicing'];
+    for (const sort of [
+      [{ field: 'business_name', dir: 'asc' as const }],
+      [{ field: 'billing_cycle', dir: 'desc' as const }],
+      [{ field: 'contact_name', dir: 'asc' as const }],
+    ]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let n = 0;
+      do {
+        const page = await listCombinedRows(table, { sort, limit: 2, ...(cursor ? { cursor } : {}) });
+        seen.push(...names(page.rows));
+        cursor = page.next ?? undefined;
+        // Each tool adds a customer between pages, sorting before and after the cursor alike.
+        n++;
+        await dbs.my.query(
+          'insert into crm_business_information (business_name, contact_name) values (?, ?)',
+          [`${n % 2 ? 'Aaa' : 'Zzz'} New ${sort[0]!.field} ${n}`, n % 2 ? 'Aaron' : 'Zed'],
+        );
+        await dbs.pg.query('insert into invoice_customers (business_name, billing_cycle) values ($1, $2)', [
+          `${n % 2 ? 'Zzz' : 'Aaa'} Inv ${sort[0]!.field} ${n}`,
+          n % 2 ? 'annual' : 'zzz',
+        ]);
+      } while (cursor);
+      expect(new Set(seen).size, 'no customer repeated').toBe(seen.length);
+      expect(
+        before.filter((k) => !seen.includes(k)),
+        'no customer lost',
+      ).toEqual([]);
+      expect(n).toBeGreaterThan(2);
+    }
+    await dbs.my.query("delete from crm_business_information where business_name like '% New %'");
+    await dbs.pg.query("delete from invoice_customers where business_name like '% Inv %'");
+  });
+
   it('counts exactly or labels an estimate', async () => {
     const table = await fx.table(customers('full'));
     const exact = await listCombinedRows(table, { count: true, limit: 2 });
