@@ -1,3 +1,7 @@
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getCombinedRow, listCombinedRows } from '../../src/combined/combined-reader.js';
 import { combineRow } from '../../src/combined/combined-rows.js';
@@ -16,6 +20,7 @@ import {
   postgresAvailable,
   postgresExec,
   POSTGRES_URL,
+  uniqueName,
 } from '../support/servers.js';
 import { CombinedFixture } from './combined-fixture.js';
 
@@ -264,3 +269,98 @@ for (const mode of ['exact keys', 'normalized keys'] as const) {
     }, 60_000);
   });
 }
+
+/** A third member on SQLite: tiers for some codes of both others and codes of its own. */
+function threeMembers(join: string) {
+  const two = definition(join, []);
+  return {
+    ...two,
+    name: `three ${join}`,
+    members: [
+      ...two.members,
+      { name: 'lite', source: 'lite', table: 'tiers', match: { column: 'code', normalize: [] } },
+    ],
+    columns: [
+      ...two.columns.filter((c) => c.name !== 'label' && c.name !== 'code'),
+      { name: 'code', owners: ['pg.code', 'my.code', 'lite.code'] },
+      { name: 'tier', owners: ['lite.tier'] },
+      { name: 'label', owners: ['lite.tier', 'my.note', 'pg.city'] },
+    ],
+  };
+}
+
+describe.skipIf(!ready)(
+  'combined reads against an oracle (three members: PostgreSQL, MariaDB, SQLite)',
+  () => {
+    const fx = new CombinedFixture();
+    const drop: (() => Promise<void>)[] = [];
+    const file = join(tmpdir(), `${uniqueName('comb_oracle')}.sqlite`);
+
+    beforeAll(async () => {
+      const pg = await createPostgresSchema('comb_oracle3');
+      const my = await createMysqlDatabase('comb_oracle3');
+      drop.push(pg.drop, my.drop, () => rm(file, { force: true }));
+      await postgresExec(
+        pg.schema,
+        `create table people (id serial primary key, code text, name text, city text, balance numeric(10,2), joined date);
+       insert into people (code, name, city, balance, joined) values ${pgRows()};`,
+      );
+      await mysqlExec(
+        my.url,
+        `create table accounts (id int auto_increment primary key, code varchar(20), email varchar(80), country varchar(4), score int, note text);
+       insert into accounts (code, email, country, score, note) values ${myRows(false)};`,
+      );
+      const db = new Database(file);
+      db.exec('create table tiers (id integer primary key, code text, tier text)');
+      const insert = db.prepare('insert into tiers (code, tier) values (?, ?)');
+      // Every third code of 0..419: some in both others, some in one, some (400+) in none.
+      for (let i = 0; i < 420; i += 3) insert.run(`C${String(i).padStart(4, '0')}`, i % 2 ? 'gold' : null);
+      db.close();
+      fx.add('pg', 'postgres', { url: POSTGRES_URL, schemas: [pg.schema] });
+      fx.add('my', 'mysql', { url: my.url });
+      fx.add('lite', 'sqlite', { file });
+    });
+    afterAll(async () => {
+      await fx.close();
+      for (const d of drop) await d();
+    });
+
+    const filters: (Filter | undefined)[] = [
+      undefined,
+      { field: 'tier', op: 'eq', value: 'gold' },
+      { field: 'tier', op: 'isNull' },
+      {
+        and: [
+          { field: 'country', op: 'eq', value: 'SE' },
+          { field: 'city', op: 'notNull' },
+        ],
+      },
+      { field: 'label', op: 'startsWith', value: 'note' },
+    ];
+    const sorts: SortTerm[][] = [
+      [],
+      [{ field: 'tier', dir: 'asc' }],
+      [{ field: 'score', dir: 'desc' }],
+      [{ field: 'label', dir: 'desc' }],
+      [{ field: 'code', dir: 'asc' }],
+    ];
+
+    for (const join of ['full', 'left', 'inner'] as const) {
+      it(`answers like the oracle (${join} join)`, async () => {
+        const table = await fx.table(threeMembers(join));
+        let compared = 0;
+        for (const filter of filters) {
+          for (const sort of sorts) {
+            const expected = await oracle(table, filter, sort);
+            const got = await walk(table, filter, sort, 40);
+            const what = JSON.stringify({ filter, sort });
+            expect(got.map((r) => r._key).sort(), what).toEqual(expected.map((r) => r._key).sort());
+            expect(sortValues(got, sort), what).toEqual(sortValues(expected, sort));
+            compared += got.length;
+          }
+        }
+        expect(compared).toBeGreaterThan(filters.length * sorts.length * 20);
+      }, 120_000);
+    }
+  },
+);
