@@ -75,6 +75,7 @@ describe('materialization plan', () => {
       reconcile: 'apply',
       inserts: 'create',
       deletes: 'propagate',
+      createMissing: true,
     });
     expect(rule.members).toEqual([
       {

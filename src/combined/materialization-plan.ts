@@ -157,6 +157,8 @@ export function materializationRule(
     reconcile: 'apply',
     inserts: 'create',
     deletes: 'propagate',
+    // Rows inserted in a member after the fill, before capture started, are created by it.
+    createMissing: true,
   };
 }
 

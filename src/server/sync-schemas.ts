@@ -101,6 +101,11 @@ export const syncRuleSchema = {
     },
     inserts: { type: 'string', enum: ['create', 'ignore'], default: 'ignore' },
     deletes: { type: 'string', enum: ['ignore', 'propagate'], default: 'ignore' },
+    createMissing: {
+      type: 'boolean',
+      default: false,
+      description: 'With reconcile "apply": the initial reconciliation creates unmatched rows where missing',
+    },
     paused: { type: 'boolean', default: false, description: 'Create it paused (nothing runs until resumed)' },
   },
   required: ['name', 'members'],

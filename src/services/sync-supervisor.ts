@@ -200,11 +200,15 @@ export class SyncSupervisor {
     const { store, engine, logger } = this.options;
     const record = await store.syncs.get(syncId);
     if (!record) return;
-    const mode = parseSyncRule(record.definition).reconcile;
+    const rule = parseSyncRule(record.definition);
+    const mode = rule.reconcile;
     held.reconcile = { state: 'running' };
     try {
       if (mode !== 'none') {
-        const report = await engine.reconcile(syncId, { mode });
+        const report = await engine.reconcile(syncId, {
+          mode,
+          ...(rule.createMissing ? { createMissing: true } : {}),
+        });
         held.reconcile = { state: 'done', report: summarize(report) };
         logger.info(`sync ${syncId}: initial reconciliation (${mode}) done`, { ...report.summary });
       } else {

@@ -216,7 +216,7 @@ describe('sync rules', () => {
     body.members[1].fields.email = 42;
     const list = problems(await refusal(body));
     expect(list).toEqual([
-      'body: unknown property "delete" (known: name, members, conflict, capture, reconcile, inserts, deletes)',
+      'body: unknown property "delete" (known: name, members, conflict, capture, reconcile, inserts, deletes, createMissing)',
       'members[0].match.normalize[1]: unknown normalizer "lowercase"; allowed: trim, lower, upper, collapse_spaces, strip_punctuation, digits, email, unaccent',
       'members[1].fields.email: must be a column name or {"column", "read"?, "write"?}',
       'conflict.policy: must be one of "priority", "newest", "manual"',

@@ -91,6 +91,12 @@ export interface SyncRule {
   reconcile: ReconcileMode;
   inserts: InsertMode;
   deletes: DeleteMode;
+  /**
+   * With `reconcile: "apply"`: the initial reconciliation also creates unmatched rows in the members
+   * lacking them (as `receivesInserts` allows). Capture starts before it, so a row inserted while
+   * the rule was being set up is created too (a materialized combined table relies on it).
+   */
+  createMissing?: boolean;
 }
 
 const MAX_NAME = 200;
@@ -296,6 +302,7 @@ export function parseSyncRule(input: unknown): SyncRule {
     'reconcile',
     'inserts',
     'deletes',
+    'createMissing',
   ]);
   const name = typeof input.name === 'string' ? input.name.trim() : '';
   if (name === '' || name.length > MAX_NAME) problems.add('name', `must be 1 to ${MAX_NAME} characters`);
@@ -320,6 +327,15 @@ export function parseSyncRule(input: unknown): SyncRule {
     inserts: oneOf(problems, 'inserts', input.inserts, INSERT_MODES, 'ignore'),
     deletes: oneOf(problems, 'deletes', input.deletes, DELETE_MODES, 'ignore'),
   };
+  if (input.createMissing !== undefined) {
+    if (typeof input.createMissing !== 'boolean') problems.add('createMissing', 'must be true or false');
+    else if (input.createMissing && rule.reconcile !== 'apply')
+      problems.add(
+        'createMissing',
+        'needs "reconcile": "apply" (rows are created by the initial reconciliation)',
+      );
+    else rule.createMissing = input.createMissing;
+  }
   problems.throwIfAny();
   return rule;
 }

@@ -77,6 +77,38 @@ async function openServer(prefix: string) {
   };
 }
 
+describe.skipIf(!ready)('syncs API: an initial reconciliation that creates missing rows', () => {
+  let s: Awaited<ReturnType<typeof openServer>>;
+  beforeAll(async () => {
+    s = await openServer('api_create');
+  });
+  afterAll(async () => s?.close());
+
+  it('creates the unmatched rows where receivesInserts allows, and refuses createMissing without apply', async () => {
+    const body = { ...s.issueBody(), inserts: 'create', createMissing: true } as Record<string, any>;
+    body.members[0].receivesInserts = false;
+    const id = await s.create(body);
+    await s.untilActive(id);
+    const inv = await s.dbs.pg.query("select * from invoice_customers where business_name = 'Only In CRM'");
+    expect(inv.rows).toHaveLength(1);
+    expect(inv.rows[0]).toMatchObject({ email: 'dee@crm.example', phone: '5550100004' });
+    const [crm] = await s.dbs.my.query(
+      "select * from crm_business_information where business_name = 'Only In Invoicing'",
+    );
+    expect(crm).toEqual([]);
+    const refused = await s.h.admin({
+      method: 'POST',
+      url: '/api/syncs',
+      payload: { ...s.issueBody(), name: 'dry', reconcile: 'dry-run', createMissing: true },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.details.problems).toContainEqual({
+      path: 'createMissing',
+      message: expect.stringContaining('"reconcile": "apply"'),
+    });
+  });
+});
+
 describe.skipIf(!ready)('syncs API: the issue use case on MariaDB and PostgreSQL', () => {
   let s: Awaited<ReturnType<typeof openServer>>;
   let db: UseCaseDatabases;
