@@ -44,14 +44,17 @@ function sourceOf(column: ResolvedColumn, driver: number, absent: Set<number>, p
   return remaining.length === 1 ? { kind: 'owner', owner: first, certain: false } : { kind: 'mixed' };
 }
 
+/**
+ * Types whose values another member's column of the same family takes as they are: a cursor or
+ * filter value of one owner is then bound against the other's column. Decimals, floats and enums
+ * are left out: "12.5" from a decimal owner is no value for an integer column, nor any text for an
+ * enum.
+ */
 const FAMILIES: Partial<Record<PortableType, string>> = {
   string: 'text',
   text: 'text',
-  enum: 'text',
-  integer: 'number',
-  bigint: 'number',
-  decimal: 'number',
-  float: 'number',
+  integer: 'whole',
+  bigint: 'whole',
 };
 
 /** The member column can stand for the exposed one in SQL: no transform, same kind of value. */
