@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import type { MaterializationStatus } from '../services/combined-materializations.js';
+import { BraidError } from '../model/errors.js';
+import type { MaterializationStatus, MaterializeResult } from '../services/combined-materializations.js';
+import { followJob } from './follow-job.js';
 import { formatTable } from './format-table.js';
 import { print, wantsJson, withApp } from './output.js';
 
@@ -20,9 +22,17 @@ export function registerCombinedMaterializeCommands(program: Command): void {
       'create <new-table> in <source> from a combined table, fill it and keep it current with a sync',
     )
     .action(async (ref: string, source: string, table: string, _opts, command: Command) => {
-      const created = await withApp((app) =>
-        app.combinedMaterializations.materialize(ref, { source, table }),
-      );
+      const created = await withApp(async (app) => {
+        const job = await app.combinedMaterializations.start(ref, { source, table });
+        const finished = await followJob(app, job.id);
+        if (finished.status !== 'succeeded')
+          throw new BraidError(
+            409,
+            finished.error?.code ?? 'materialize_failed',
+            finished.error?.message ?? `the job ended ${finished.status}`,
+          );
+        return finished.result as MaterializeResult;
+      });
       print(command, created, {
         rows: [
           {

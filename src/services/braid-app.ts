@@ -130,6 +130,7 @@ export class BraidApp {
       sources: this.sources,
       combined: this.combined,
       syncs: this.syncs,
+      jobs: this.jobs,
     });
   }
 

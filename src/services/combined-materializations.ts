@@ -6,11 +6,14 @@ import {
   materializedTableDefinition,
 } from '../combined/materialization-plan.js';
 import type { Connector } from '../connectors/connector.js';
+import type { Job, JobContext } from '../jobs/job.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import { tableLocation } from '../connectors/table-location.js';
 import type { CombinedMaterialization } from '../meta/combined-materializations-repository.js';
 import type { MetaStore } from '../meta/index.js';
 import { BraidError, badRequest, isBraidError, notFound } from '../model/errors.js';
 import { qualifiedName, type TableSchema } from '../model/schema.js';
+import type { Row } from '../model/values.js';
 import type { CombinedService } from './combined-service.js';
 import type { SourcesService } from './sources-service.js';
 import type { SyncState } from './sync-supervisor.js';
@@ -41,24 +44,41 @@ export interface CombinedMaterializationsOptions {
   sources: SourcesService;
   combined: CombinedService;
   syncs: SyncsService;
+  jobs: JobQueue;
 }
+
+/** A materialization as a durable job: what it makes, as checked when it was asked for. */
+interface MaterializeParams {
+  combinedId: string;
+  sourceId: string;
+  /** As given (the location is derived from it again) and as people name the result. */
+  table: string;
+  tableName: string;
+}
+
+export type MaterializeResult = MaterializationView & { rows: number };
+
+const KIND = 'combined-materialize';
 
 /**
  * Materialized combined tables: a real table in a chosen source, created from the definition,
  * filled from the combined rows, then kept current by a generated sync rule (see
  * materialization-plan.ts) that the supervisor reconciles and runs like any other. Its rows are
- * edited with any tool or Braid's row API; the sync carries the edits back to the members.
+ * edited with any tool or Braid's row API; the sync carries the edits back to the members. The
+ * creation and fill run as a durable job (`combined-materialize`), with progress in rows.
  */
 export class CombinedMaterializations {
-  constructor(private readonly options: CombinedMaterializationsOptions) {}
+  constructor(private readonly options: CombinedMaterializationsOptions) {
+    options.jobs.register<MaterializeParams, MaterializeResult>(KIND, (ctx) => this.run(ctx));
+  }
 
   /**
-   * Creates, fills and syncs the table `body.table` (a new table) in source `body.source` (id or
-   * name). Refuses a table that exists (409 `table_exists`), a combined table already materialized
-   * (409 `already_materialized`) and a definition a sync cannot keep (400 `cannot_materialize`).
-   * Anything failing after the table was created drops it again.
+   * Checks the request and starts the job that creates, fills and syncs the table `body.table` (a
+   * new table) in source `body.source` (id or name). Refuses, before anything is created, a table
+   * that exists (409 `table_exists`), a combined table already materialized (409
+   * `already_materialized`) and a definition a sync cannot keep (400 `cannot_materialize`).
    */
-  async materialize(ref: string, body: unknown): Promise<MaterializationView & { rows: number }> {
+  async start(ref: string, body: unknown, createdBy: string | null = null): Promise<Job<MaterializeParams>> {
     const input = parseTarget(body);
     const combined = await this.resolved(ref);
     if (await this.options.store.combinedMaterializations.get(combined.id))
@@ -67,20 +87,48 @@ export class CombinedMaterializations {
     const connector = await this.options.sources.connector(sourceId);
     await this.options.sources.refresh(sourceId);
     if (await this.findTable(sourceId, input.table)) throw tableExists(input.source, sourceId, input.table);
-    const location = tableLocation(connector, input.table);
-    const tableName = qualifiedName(location, connector.defaultSchema);
-    // Checked before anything is created: a refused definition leaves nothing behind.
+    const tableName = qualifiedName(tableLocation(connector, input.table), connector.defaultSchema);
+    materializationRule(combined, { sourceId, tableName }, syncName(combined, tableName));
+    return this.options.jobs.submit<MaterializeParams>(
+      KIND,
+      { combinedId: combined.id, sourceId, table: input.table, tableName },
+      { title: `materialize ${combined.definition.name} into ${tableName}`, createdBy, runHere: true },
+    );
+  }
+
+  /** `start`, then waits for the job: the materialization, or the job's error thrown. */
+  async materialize(ref: string, body: unknown, createdBy: string | null = null): Promise<MaterializeResult> {
+    const job = await this.options.jobs.wait((await this.start(ref, body, createdBy)).id);
+    if (job.status === 'succeeded') return job.result as MaterializeResult;
+    const error = job.error ?? { code: 'materialize_failed', message: `the job ended ${job.status}` };
+    throw new BraidError(statusOf(error.code), error.code, error.message, { ...error.details, job: job.id });
+  }
+
+  /**
+   * The job: creates the table (recorded in a checkpoint), fills it, then creates the sync and the
+   * record. Resumed after a crash, it drops the half-filled table it created and starts over; a
+   * crash after the record was stored only finishes the job. A failure drops what it made.
+   */
+  private async run(ctx: JobContext<MaterializeParams>): Promise<MaterializeResult> {
+    const { combinedId, sourceId, table: given, tableName } = ctx.job.params;
+    const combined = await this.resolved(combinedId);
+    const done = await this.options.store.combinedMaterializations.get(combinedId);
+    if (done) return { ...view(done, combined.definition.name), rows: 0 };
+    const connector = await this.options.sources.connector(sourceId);
     const rule = materializationRule(combined, { sourceId, tableName }, syncName(combined, tableName));
-    await connector.createTable(materializedTableDefinition(combined, location));
+    if ((await ctx.loadCheckpoint<{ created: boolean }>())?.created)
+      await this.undo(sourceId, tableName, connector, null);
+    await connector.createTable(materializedTableDefinition(combined, tableLocation(connector, given)));
+    await ctx.saveCheckpoint({ created: true });
     let syncId: string | null = null;
     try {
-      const rows = await this.fill(combined, sourceId, tableName, connector);
-      // Created after the fill: its initial reconciliation links every row and carries updates
-      // made in the members meanwhile (they have priority). A row inserted in a member meanwhile
-      // is only created in the table by a reconciliation with createMissing.
+      const rows = await this.fill(ctx, combined, sourceId, tableName, connector);
+      // Created after the fill: its initial reconciliation links every row, carries updates made in
+      // the members meanwhile and (createMissing) creates the rows inserted there meanwhile.
+      ctx.progress({ phase: 'sync' });
       syncId = (await this.createSync(rule)).id;
       const record = await this.options.store.combinedMaterializations.create({
-        combinedId: combined.id,
+        combinedId,
         sourceId,
         tableName,
         syncId,
@@ -93,6 +141,7 @@ export class CombinedMaterializations {
   }
 
   private async fill(
+    ctx: JobContext<MaterializeParams>,
     combined: CombinedTable,
     sourceId: string,
     tableName: string,
@@ -100,7 +149,17 @@ export class CombinedMaterializations {
   ): Promise<number> {
     await this.options.sources.refresh(sourceId);
     const { table } = await this.options.sources.resolveTable(sourceId, tableName);
-    const batches = materializedRows(combined, streamCombinedRows(combined, {}));
+    let done = 0;
+    ctx.progress({ phase: 'fill', done, total: null, unit: 'rows' });
+    async function* counted(batches: AsyncIterable<Row[]>): AsyncIterable<Row[]> {
+      for await (const batch of batches) {
+        ctx.throwIfCancelled();
+        yield batch;
+        done += batch.length;
+        ctx.progress({ done });
+      }
+    }
+    const batches = counted(materializedRows(combined, streamCombinedRows(combined, {})));
     return (await connector.bulkLoad(table, batches)).rows;
   }
 
@@ -213,6 +272,14 @@ function parseTarget(body: unknown): { source: string; table: string } {
       );
   }
   return { source: input.source as string, table: input.table as string };
+}
+
+/** A job stores its error's code, not its HTTP status: the status again from the code's kind. */
+function statusOf(code: string): number {
+  if (code.endsWith('_unavailable')) return 502;
+  if (code.startsWith('invalid') || code.startsWith('cannot')) return 400;
+  if (code === 'job_failed') return 500;
+  return 409;
 }
 
 function syncName(combined: CombinedTable, tableName: string): string {

@@ -300,14 +300,20 @@ describe.skipIf(!ready)('materialized combined tables: the use case on MariaDB a
   });
 
   it('materializes into the built-in SQLite source too, and drops the table with drop=true', async () => {
-    const res = await api('POST', `/api/combined/${combinedId}/materialize`, {
+    // Without waiting: the answer is the durable job, which reports the fill's progress in rows.
+    const started = await api('POST', `/api/combined/${combinedId}/materialize?wait=false`, {
       source: 'builtin',
       table: 'customers_copy',
     });
-    expect(res.statusCode, res.body).toBe(201);
+    expect(started.statusCode, started.body).toBe(202);
+    expect(started.json()).toMatchObject({ kind: 'combined-materialize' });
+    const job = await h.app.jobs.wait(started.json().id);
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    const res = { json: () => job.result as Record<string, unknown> & { syncId: string } };
     syncIds.push(res.json().syncId);
-    // Seven entities once, less the two deleted above.
+    // Seven entities once, less the two deleted above; the progress counted each one.
     expect(res.json().rows).toBe(5);
+    expect(job.progress).toMatchObject({ done: 5, unit: 'rows' });
     const builtin = await h.app.sources.connector('builtin');
     const { table } = await h.app.sources.resolveTable('builtin', 'customers_copy');
     const names = (await builtin.select(table, { sort: [{ field: 'business_name', dir: 'asc' }] })).rows.map(

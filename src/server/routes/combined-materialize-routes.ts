@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CombinedMaterializations } from '../../services/combined-materializations.js';
 import { errorResponses, noContentResponses } from '../schemas.js';
 import { idParams, syncStatusSchema } from '../sync-schemas.js';
+import { jobSchema } from './jobs-routes.js';
 
 type OneParams = { id: string };
 
@@ -44,18 +45,30 @@ export function combinedMaterializeRoutes(
         tags,
         summary:
           'Create a table in a source from the combined table, fill it and keep it current with a sync',
+        description:
+          'Runs as a durable job (kind combined-materialize, progress in rows). By default the answer waits for it; with wait=false it is 202 with the job to follow at /api/jobs/:id.',
         params,
+        querystring: { type: 'object', properties: { wait: { type: 'boolean', default: true } } },
         body: materializeBody,
         response: {
           201: { type: 'object', properties: { ...viewProperties, rows: { type: 'integer' } } },
+          202: jobSchema,
           ...errorResponses,
         },
       },
       validatorCompiler: acceptAnyBody,
     },
     async (request, reply) => {
+      const { id } = request.params as OneParams;
+      const createdBy = request.user?.id ?? null;
+      // acceptAnyBody leaves the query string as sent (the service checks the body itself).
+      const { wait } = request.query as { wait?: unknown };
+      if (wait === false || wait === 'false') {
+        reply.status(202);
+        return materializations.start(id, request.body, createdBy);
+      }
       reply.status(201);
-      return materializations.materialize((request.params as OneParams).id, request.body);
+      return materializations.materialize(id, request.body, createdBy);
     },
   );
 
