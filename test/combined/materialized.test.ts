@@ -283,6 +283,41 @@ describe.skipIf(!ready)('materialized combined tables: the use case on MariaDB a
     expect(await matRow('Cedar Dental')).toBeDefined();
   });
 
+  it('resumes a materialization whose process died mid-fill: the half-filled table is made again', async () => {
+    const copyId = await createCombined(customers('crash copy'));
+    const invoicing = await h.app.sources.resolveId('invoicing');
+    // What a process killed during the fill leaves: its job running on an expired lease, the
+    // checkpoint saying it created the table, and the table with part of the rows.
+    const jobId = `crash-${Date.now()}`;
+    await h.app.meta.jobs.insert({
+      id: jobId,
+      kind: 'combined-materialize',
+      title: 'materialize crash copy',
+      params: { combinedId: copyId, sourceId: invoicing, table: 'crash_copy', tableName: 'crash_copy' },
+      createdBy: null,
+      runBy: { owner: 'a-dead-process', leaseMs: 1 },
+    });
+    expect(await h.app.meta.jobs.saveCheckpoint(jobId, 'a-dead-process', { created: true })).toBe(true);
+    await dbs.pg.query('create table crash_copy (id bigserial primary key, business_name text)');
+    await dbs.pg.query("insert into crash_copy (business_name) values ('half-filled row')");
+    await h.app.sources.refresh(invoicing);
+
+    await sleep(50); // the dead process's lease (1 ms) is over
+    await h.app.jobs.resume(jobId, { runHere: true });
+    const job = await h.app.jobs.wait(jobId);
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.attempts).toBe(2);
+    const result = job.result as { rows: number; syncId: string };
+    syncIds.push(result.syncId);
+    const rows = (await dbs.pg.query('select business_name from crash_copy order by business_name')).rows;
+    expect(rows.map((r) => r.business_name)).not.toContain('half-filled row');
+    expect(rows).toHaveLength(result.rows);
+    expect(result.rows).toBeGreaterThan(3);
+    const gone = await api('DELETE', `/api/combined/${copyId}/materialized?drop=true`);
+    expect(gone.statusCode, gone.body).toBe(204);
+    expect(await pgTableExists('crash_copy')).toBe(false);
+  });
+
   it('dematerializes: the sync and its capture objects go, the table stays unless dropped', async () => {
     const fragment = captureName(syncId, 0).slice(0, -3);
     expect((await leftovers(dbs, fragment)).length).toBeGreaterThan(0);
