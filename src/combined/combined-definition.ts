@@ -1,6 +1,6 @@
 import { parseNormalizeSteps, type NormalizeStep } from '../match/normalize.js';
 import { badRequest, type BraidError } from '../model/errors.js';
-import { RuleProblems } from '../sync/sync-rule.js';
+import { RuleProblems, isObject, nonEmptyString as text, unknownKeys } from '../sync/sync-rule.js';
 
 export const JOIN_KINDS = ['inner', 'left', 'full'] as const;
 /**
@@ -77,20 +77,6 @@ export interface CombinedDefinition {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 const MAX_NAME = 200;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function text(value: unknown): value is string {
-  return typeof value === 'string' && value.trim() !== '';
-}
-
-function unknownKeys(problems: RuleProblems, path: string, value: Record<string, unknown>, known: string[]) {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) problems.add(path, `unknown property "${key}" (known: ${known.join(', ')})`);
-  }
-}
 
 function parseMatch(problems: RuleProblems, path: string, input: unknown): CombinedMember['match'] {
   if (input === undefined) return undefined;

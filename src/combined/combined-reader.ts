@@ -50,8 +50,7 @@ function checkSort(table: CombinedTable, sort: SortTerm[] | undefined): ReadCont
 }
 
 function keyingOf(table: CombinedTable): EntityKeying {
-  const keying = table.keying as EntityKeying & { session?: () => EntityKeying };
-  return keying.session ? keying.session() : keying;
+  return table.keying.session?.() ?? table.keying;
 }
 
 /** Checks the request and plans the streams of one read. */
@@ -67,6 +66,7 @@ function prepare(table: CombinedTable, filter: Filter | undefined, sortTerms: So
     filter: bound,
     sort,
     dynamicCache: new Map(),
+    types: new Map(table.columns.map((c) => [c.name, c.schema.type])),
     keyTypes: plans.map((p) =>
       table.members[p.driver]!.table.primaryKey.map(
         (name) => table.members[p.driver]!.table.columns.find((c) => c.name === name)!.type,
@@ -187,7 +187,8 @@ export async function listCombinedRows(table: CombinedTable, query: CombinedQuer
   };
   if (query.count === true) {
     let total = 0;
-    for await (const emitted of merged(prepare(table, query.filter, query.sort).ctx, plans, null, 10_000)) {
+    const fresh = prepare(table, query.filter, query.sort);
+    for await (const emitted of merged(fresh.ctx, fresh.plans, null, 10_000)) {
       void emitted;
       total++;
     }

@@ -54,6 +54,8 @@ export interface EntityKeying {
   filterFor(member: number, keys: string[]): Promise<Filter | null>;
   /** The columns `keysOf` needs from a member row. */
   keyColumns(member: number): string[];
+  /** A fresh instance for one read, when the keying caches lookups (see matchKeying). */
+  session?(): EntityKeying;
 }
 
 /** A definition resolved against the live schemas: what the reader and the writer work on. */

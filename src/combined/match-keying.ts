@@ -63,7 +63,7 @@ function lookupOf(member: ResolvedMember): Lookup {
  * one are built on first use and kept for the session only, so a page never sees an index older
  * than its own request.
  */
-export function matchKeying(members: ResolvedMember[]): EntityKeying & { session(): EntityKeying } {
+export function matchKeying(members: ResolvedMember[]): EntityKeying {
   const indexes = new Map<number, Promise<Map<string, Row[]>>>();
   const lookups = members.map(lookupOf);
 
@@ -108,7 +108,7 @@ export function matchKeying(members: ResolvedMember[]): EntityKeying & { session
     return filters;
   };
 
-  const keying: EntityKeying & { session(): EntityKeying } = {
+  const keying: EntityKeying = {
     keyColumns: (member) => [...members[member]!.table.primaryKey, members[member]!.match!.column],
     keysOf: (member, rows) => Promise.resolve(rows.map((row) => entityKeyOf(members[member]!, row))),
     async rowsFor(index, keys, fields, extra) {

@@ -35,6 +35,8 @@ export interface ReadContext {
   /** Semi-join filters already turned into driver filters, by member and filter (shared by streams). */
   /** Semi-join reads by member and filter (rows by entity key, null when too many), shared by streams. */
   dynamicCache: Map<string, Promise<Map<string, Row[]> | null>>;
+  /** Each exposed column's type (the filter is evaluated on every joined row). */
+  types: Map<string, PortableType>;
   /** Types of each stream's driver primary key, for the last tie-break. */
   keyTypes: PortableType[][];
 }
@@ -262,7 +264,7 @@ export class StreamReader {
       if (this.plan.absent.some((m) => memberRows[m])) continue;
       if (this.plan.present.some((m) => !memberRows[m])) continue;
       const row = await combineRow(table, key, memberRows);
-      if (filter && !matchesFilter(filter, row, (f) => typeOfColumn(table, f))) continue;
+      if (filter && !matchesFilter(filter, row, (f) => this.ctx.types.get(f) ?? 'text')) continue;
       out.push({
         row,
         sortValues: sort.map((t) => row[t.field] ?? null),
@@ -272,8 +274,4 @@ export class StreamReader {
     }
     return out;
   }
-}
-
-export function typeOfColumn(table: CombinedTable, name: string): PortableType {
-  return table.columns.find((c) => c.name === name)?.schema.type ?? 'text';
 }

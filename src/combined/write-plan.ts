@@ -3,6 +3,7 @@ import { BraidError, badRequest, isBraidError } from '../model/errors.js';
 import { coerceRow, coerceValue, type Row } from '../model/values.js';
 import { canonicalEquals } from '../sync/field-mapping.js';
 import type { JsonValue } from '../sandbox/sandbox.js';
+import { isObject } from '../sync/sync-rule.js';
 import type { CombinedTable, ResolvedColumn, ResolvedOwner } from './combined-table.js';
 
 /**
@@ -28,10 +29,6 @@ export interface MemberUpdate {
 export interface MemberInsert {
   member: number;
   row: Row;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function shown(value: unknown): string {

@@ -125,11 +125,12 @@ export class RuleProblems {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** Shared by the parsers of rule-like bodies (sync rules, combined tables). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function nonEmptyString(value: unknown): value is string {
+export function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.trim() !== '';
 }
 
@@ -146,7 +147,12 @@ function oneOf<T extends string>(
   return fallback;
 }
 
-function unknownKeys(problems: RuleProblems, path: string, value: Record<string, unknown>, known: string[]) {
+export function unknownKeys(
+  problems: RuleProblems,
+  path: string,
+  value: Record<string, unknown>,
+  known: string[],
+) {
   // A misspelt optional key ("delete" for "deletes") would otherwise be silently ignored.
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) problems.add(path, `unknown property "${key}" (known: ${known.join(', ')})`);
